@@ -1,0 +1,58 @@
+using System.Text.RegularExpressions;
+using FastEndpoints;
+using FluentValidation.Results;
+using Kernel.Http;
+
+namespace Leads.Host.Platform;
+
+/// <summary>
+/// FastEndpoints validation and binding failures as RFC 9457 problems: <c>errors</c> maps each camelCase
+/// field to its messages. Unknown JSON members and malformed JSON get their own codes, and serializer
+/// messages are rewritten so no .NET type name reaches the client.
+/// </summary>
+internal static partial class ValidationProblems
+{
+    /// <summary>The field FastEndpoints files body-level JSON errors under (configured at start-up).</summary>
+    public const string SerializerErrorsField = "body";
+
+    public static object Build(List<ValidationFailure> failures, HttpContext ctx, int status)
+    {
+        var errors = new Dictionary<string, List<string>>();
+        var code = ProblemCodes.ValidationFailed;
+        foreach (var f in failures)
+        {
+            var field = Camel(f.PropertyName);
+            var message = f.ErrorMessage;
+            if (UnmappedMember().Match(message) is { Success: true } m)
+            {
+                code = ProblemCodes.UnknownProperty;
+                field = m.Groups[1].Value;
+                message = $"Unknown property '{field}'.";
+            }
+            else if (f.PropertyName == SerializerErrorsField || message.Contains("JSON", StringComparison.Ordinal))
+            {
+                if (code == ProblemCodes.ValidationFailed) code = ProblemCodes.InvalidJson;
+                field = string.IsNullOrEmpty(field) || f.PropertyName == SerializerErrorsField ? "body" : field;
+                message = TypeName().Replace(message, "").Trim();
+            }
+            (errors.TryGetValue(field, out var list) ? list : errors[field] = []).Add(message);
+        }
+        var title = code switch
+        {
+            ProblemCodes.UnknownProperty => "Unknown property",
+            ProblemCodes.InvalidJson => "Malformed JSON",
+            _ => "Validation failed",
+        };
+        return Problems.Create(ctx, status, code, title, "One or more fields are invalid; see errors.",
+            errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
+    }
+
+    private static string Camel(string s) =>
+        string.IsNullOrEmpty(s) ? "body" : string.Join('.', s.Split('.').Select(p => p.Length == 0 ? p : char.ToLowerInvariant(p[0]) + p[1..]));
+
+    [GeneratedRegex("The JSON property '([^']*)' could not be mapped")]
+    private static partial Regex UnmappedMember();
+
+    [GeneratedRegex(@"(contained in type|to type|of type) '?[A-Za-z0-9_.`\[\], +]+'?\.?")]
+    private static partial Regex TypeName();
+}

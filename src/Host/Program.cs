@@ -1,0 +1,161 @@
+using FastEndpoints;
+using FastEndpoints.Swagger;
+using Hangfire;
+using Hangfire.PostgreSql;
+using Kernel.Data;
+using Kernel.Http;
+using Leads.Host;
+using Leads.Host.Database;
+using Leads.Host.Platform;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Modules.Access;
+using Modules.Access.Public;
+using Modules.Duplicates;
+using Modules.Import;
+using Modules.Leads;
+using Modules.Tags;
+using Npgsql;
+
+if (Cli.IsVerb(args)) return await Cli.RunAsync(args);
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.Logging.ClearProviders();
+if (builder.Configuration["Logging:Format"] == "simple") builder.Logging.AddSimpleConsole(o => o.IncludeScopes = true);
+else builder.Logging.AddJsonConsole(o =>
+{
+    o.IncludeScopes = true;
+    o.UseUtcTimestamp = true;
+    o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+});
+if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls("http://localhost:5080");
+builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestHeadersTotalSize = 32 * 1024);
+
+var role = HostRole.Parse(builder.Configuration["role"]);
+using var bootLogs = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true));
+var bootLog = bootLogs.CreateLogger("startup");
+DatabaseBootstrap database;
+try
+{
+    database = await DatabaseBootstrap.StartAsync(builder.Configuration, bootLog);
+}
+catch (PostgresUnavailableException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return 2;
+}
+var migrate = builder.Configuration.GetValue("Database:MigrateOnStartup", true);
+if (migrate) await DatabaseBootstrap.MigrateAsync(database.ConnectionString, bootLog);
+
+Db.ConfigureDapper();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(database.ConnectionString) { Name = "leads" }.Build());
+builder.Services
+    .AddAccessModule(builder.Configuration)
+    .AddLeadsModule(builder.Configuration)
+    .AddTagsModule(builder.Configuration)
+    .AddDuplicatesModule(builder.Configuration)
+    .AddImportModule(builder.Configuration);
+builder.Services.AddSingleton<KeyRateLimiter>();
+builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+builder.Services.AddFastEndpoints(o =>
+{
+    o.DisableAutoDiscovery = true;
+    o.Assemblies = [AccessModule.Assembly, LeadsModule.Assembly, TagsModule.Assembly, DuplicatesModule.Assembly, ImportModule.Assembly];
+});
+builder.Services.SwaggerDocument(o =>
+{
+    o.ShortSchemaNames = true;
+    o.EnableJWTBearerAuth = false;
+    o.DocumentSettings = s =>
+    {
+        s.DocumentName = "v1";
+        s.Title = "Leads API";
+        s.Version = "v1";
+        s.Description = "Multi-tenant lead management. Authenticate with `X-API-Key: <key>` or `Authorization: ApiKey <key>`.";
+        s.AddAuth("ApiKey", new NSwag.OpenApiSecurityScheme
+        {
+            Type = NSwag.OpenApiSecuritySchemeType.ApiKey,
+            Name = "X-API-Key",
+            In = NSwag.OpenApiSecurityApiKeyLocation.Header,
+            Description = "A workspace API key (5l_live_…). `Authorization: ApiKey <key>` is accepted too.",
+        });
+    };
+});
+builder.Services.AddHangfire(c => c
+    .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+    .UseSimpleAssemblyNameTypeSerializer()
+    .UseRecommendedSerializerSettings()
+    .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(database.ConnectionString), new PostgreSqlStorageOptions
+    {
+        SchemaName = DatabaseBootstrap.HangfireSchema,
+        PrepareSchemaIfNecessary = false,
+        UseSlidingInvisibilityTimeout = true,
+        InvisibilityTimeout = TimeSpan.FromMinutes(5),
+        QueuePollInterval = TimeSpan.FromSeconds(1),
+    }));
+if (role.RunsJobs && builder.Configuration.GetValue("Hangfire:Server", true))
+{
+    builder.Services.AddHangfireServer(o =>
+    {
+        o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:default";
+        o.Queues = ["default"];
+        o.WorkerCount = Math.Max(2, Environment.ProcessorCount);
+    });
+}
+
+var app = builder.Build();
+app.Lifetime.ApplicationStopped.Register(() => database.DisposeAsync().AsTask().GetAwaiter().GetResult());
+
+if (migrate)
+{
+    var boot = await app.Services.GetRequiredService<KeyProvisioning>().BootstrapAsync();
+    if (boot is not null)
+        Console.Out.WriteLine($"""
+
+            ================================================================================
+             First start: created workspace 'default' with an owner and one full-scope key.
+             It is shown this once and stored only as a hash:
+
+                 {boot.Key}
+
+             Try: curl -H 'X-API-Key: {boot.Key}' http://localhost:5080/api/users
+            ================================================================================
+
+            """);
+}
+
+app.UseMiddleware<ProblemMiddleware>();
+app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
+app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+app.UseAuthentication();
+app.UseMiddleware<RateLimitMiddleware>();
+app.UseAuthorization();
+if (role.ServesApi)
+{
+    app.UseFastEndpoints(c =>
+    {
+        JsonConventions.Apply(c.Serializer.Options);
+        c.Errors.ContentType = Problems.ContentType;
+        c.Errors.ProducesMetadataType = typeof(ProblemBody);
+        c.Errors.ResponseBuilder = ValidationProblems.Build;
+        c.Serializer.SerializerErrorsField = ValidationProblems.SerializerErrorsField;
+    });
+    app.UseSwaggerGen(o => o.Path = "/openapi/{documentName}.json", ui =>
+    {
+        ui.Path = "/swagger";
+        ui.DocumentPath = "/openapi/{documentName}.json";
+    });
+}
+app.UseHangfireDashboard("/hangfire", new DashboardOptions
+{
+    DashboardTitle = "Leads jobs",
+    DisplayStorageConnectionString = false,
+    AsyncAuthorization = [new DashboardAuthorization(builder.Configuration["Hangfire:DashboardPassword"])],
+});
+
+await app.RunAsync();
+return 0;
+
+/// <summary>Entry point type, public so the test host (WebApplicationFactory) can find it.</summary>
+public partial class Program;

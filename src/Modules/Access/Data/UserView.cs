@@ -1,0 +1,13 @@
+using Kernel.Ids;
+
+namespace Modules.Access.Data;
+
+/// <summary>Spec §2 member shape.</summary>
+internal sealed class UserView
+{
+    [TypeId(IdPrefix.User)] public Guid Id { get; init; }
+    public string Name { get; init; } = "";
+    public string Email { get; init; } = "";
+    public string Role { get; init; } = "";
+    public DateTime CreatedAt { get; init; }
+}

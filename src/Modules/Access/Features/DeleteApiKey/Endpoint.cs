@@ -1,0 +1,32 @@
+using FastEndpoints;
+using Kernel.Http;
+using Kernel.Ids;
+using Kernel.Security;
+using Npgsql;
+
+namespace Modules.Access.Features.DeleteApiKey;
+
+internal sealed class Request
+{
+    /// <summary>The key's ID (<c>key_…</c>).</summary>
+    [RouteParam] public string Id { get; init; } = "";
+}
+
+internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
+{
+    public override void Configure()
+    {
+        Delete("/api/api-keys/{id}");
+        Policies(AuthPolicies.AdminWrite);
+        Summary(s => s.Summary = "Delete an API key; it stops working on its very next request");
+    }
+
+    public override async Task HandleAsync(Request r, CancellationToken ct)
+    {
+        if (!TypeId.TryParse(r.Id, IdPrefix.ApiKey, out var id)) throw ApiProblemException.NotFound("api_key_not_found", "API key");
+        await using var conn = await db.OpenConnectionAsync(ct);
+        if (!await Data.DeleteAsync(conn, HttpContext.Caller().WorkspaceId, id, ct))
+            throw ApiProblemException.NotFound("api_key_not_found", "API key");
+        await Send.NoContentAsync(ct);
+    }
+}

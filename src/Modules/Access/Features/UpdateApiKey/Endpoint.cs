@@ -1,0 +1,28 @@
+using FastEndpoints;
+using Kernel.Http;
+using Kernel.Ids;
+using Kernel.Security;
+using Modules.Access.Data;
+using Npgsql;
+
+namespace Modules.Access.Features.UpdateApiKey;
+
+internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, ApiKeyView>
+{
+    public override void Configure()
+    {
+        Patch("/api/api-keys/{id}");
+        Policies(AuthPolicies.AdminWrite);
+        Summary(s => s.Summary = "Rename, deactivate or reactivate an API key");
+    }
+
+    public override async Task HandleAsync(Request r, CancellationToken ct)
+    {
+        var caller = HttpContext.Caller();
+        if (!TypeId.TryParse(r.Id, IdPrefix.ApiKey, out var id)) throw ApiProblemException.NotFound("api_key_not_found", "API key");
+        await using var conn = await db.OpenConnectionAsync(ct);
+        if (!await Data.UpdateAsync(conn, caller.WorkspaceId, id, r.Label?.Trim(), r.Active, ct))
+            throw ApiProblemException.NotFound("api_key_not_found", "API key");
+        await Send.OkAsync((await ApiKeysData.ListAsync(conn, caller.WorkspaceId, id, ct))[0], ct);
+    }
+}
