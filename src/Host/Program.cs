@@ -139,6 +139,15 @@ if (role.ServesApi)
         c.Errors.ContentType = Problems.ContentType;
         c.Errors.ProducesMetadataType = typeof(ProblemBody);
         c.Errors.ResponseBuilder = ValidationProblems.Build;
+        // Every secured endpoint can answer 401/403/429 problems; document them once here.
+        c.Endpoints.Configurator = ep =>
+        {
+            if (ep.AnonymousVerbs is { Length: > 0 }) return;
+            ep.Description(b => b
+                .Produces<ProblemBody>(401, Problems.ContentType)
+                .Produces<ProblemBody>(403, Problems.ContentType)
+                .Produces<ProblemBody>(429, Problems.ContentType));
+        };
         c.Serializer.SerializerErrorsField = ValidationProblems.SerializerErrorsField;
     });
     app.UseSwaggerGen(o => o.Path = "/openapi/{documentName}.json", ui =>

@@ -29,8 +29,10 @@ internal static partial class ValidationProblems
                 field = m.Groups[1].Value;
                 message = $"Unknown property '{field}'.";
             }
-            else if (f.PropertyName == SerializerErrorsField || message.Contains("JSON", StringComparison.Ordinal))
+            else if (string.IsNullOrEmpty(f.ErrorCode) && !message.StartsWith("Value [", StringComparison.Ordinal))
             {
+                // Failures without a validator error code come from the JSON serializer (query/route binding
+                // failures read "Value [x] is not valid…" and stay validation failures).
                 if (code == ProblemCodes.ValidationFailed) code = ProblemCodes.InvalidJson;
                 field = string.IsNullOrEmpty(field) || f.PropertyName == SerializerErrorsField ? "body" : field;
                 message = TypeName().Replace(message, "").Trim();

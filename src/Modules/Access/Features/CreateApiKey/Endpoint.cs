@@ -1,5 +1,6 @@
 using Dapper;
 using FastEndpoints;
+using Microsoft.AspNetCore.Http;
 using Kernel.Http;
 using Kernel.Ids;
 using Kernel.Security;
@@ -16,6 +17,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response
     {
         Post("/api/api-keys");
         Policies(AuthPolicies.AdminWrite);
+        Description(b => b.ClearDefaultProduces(200).Produces<Response>(201, "application/json"));
         Summary(s =>
         {
             s.Summary = "Create an API key";

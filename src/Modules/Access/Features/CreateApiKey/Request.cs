@@ -19,12 +19,10 @@ internal sealed class Request
     {
         public Validator()
         {
-            RuleFor(r => r.Label).NotEmpty().WithMessage("label is required.")
-                .Must(l => l!.Trim().Length is >= 1 and <= 100).When(r => !string.IsNullOrEmpty(r.Label))
+            RuleFor(r => r.Label).Must(l => !string.IsNullOrWhiteSpace(l)).WithMessage("label is required.");
+            RuleFor(r => r.Label).Must(l => l!.Trim().Length <= 100).When(r => r.Label is not null)
                 .WithMessage("label must be 1–100 characters.");
-            RuleFor(r => r.Scope).NotEmpty().WithMessage("scope is required.")
-                .Must(s => KeyScopes.All.Contains(s)).When(r => !string.IsNullOrEmpty(r.Scope))
-                .WithMessage("scope must be 'read' or 'full'.");
+            RuleFor(r => r.Scope).Must(s => KeyScopes.All.Contains(s)).WithMessage("scope must be 'read' or 'full'.");
             RuleFor(r => r.ExpiresAt).Must(e => e > DateTime.UtcNow).When(r => r.ExpiresAt is not null)
                 .WithMessage("expiresAt must be in the future.");
         }

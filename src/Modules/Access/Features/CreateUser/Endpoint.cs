@@ -1,4 +1,5 @@
 using FastEndpoints;
+using Microsoft.AspNetCore.Http;
 using Kernel.Http;
 using Kernel.Ids;
 using Kernel.Security;
@@ -13,6 +14,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, UserView
     {
         Post("/api/users");
         Policies(AuthPolicies.AdminWrite);
+        Description(b => b.ClearDefaultProduces(200).Produces<UserView>(201, "application/json"));
         Summary(s =>
         {
             s.Summary = "Add a member to the workspace";

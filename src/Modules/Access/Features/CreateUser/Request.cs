@@ -19,15 +19,14 @@ internal sealed class Request
     {
         public Validator()
         {
-            RuleFor(r => r.Name).NotEmpty().WithMessage("name is required.")
-                .Must(n => n!.Trim().Length is >= 1 and <= 100).When(r => !string.IsNullOrEmpty(r.Name))
+            RuleFor(r => r.Name).Must(n => !string.IsNullOrWhiteSpace(n)).WithMessage("name is required.");
+            RuleFor(r => r.Name).Must(n => n!.Trim().Length <= 100).When(r => r.Name is not null)
                 .WithMessage("name must be 1–100 characters.");
-            RuleFor(r => r.Email).NotEmpty().WithMessage("email is required.")
-                .MaximumLength(254).WithMessage("email must be at most 254 characters.")
-                .Matches(@"^[^@\s]+@[^@\s]+\.[^@\s]+$").WithMessage("email is not a valid address.");
-            RuleFor(r => r.Role).NotEmpty().WithMessage("role is required.")
-                .Must(s => MemberRoles.All.Contains(s)).When(r => !string.IsNullOrEmpty(r.Role))
-                .WithMessage("role must be 'owner', 'admin' or 'member'.");
+            RuleFor(r => r.Email).Must(e => !string.IsNullOrWhiteSpace(e)).WithMessage("email is required.");
+            RuleFor(r => r.Email).Must(e => e!.Trim().Length <= 254).WithMessage("email must be at most 254 characters.")
+                .Matches(@"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$").WithMessage("email is not a valid address.")
+                .When(r => !string.IsNullOrWhiteSpace(r.Email));
+            RuleFor(r => r.Role).Must(s => MemberRoles.All.Contains(s)).WithMessage("role must be 'owner', 'admin' or 'member'.");
         }
     }
 }

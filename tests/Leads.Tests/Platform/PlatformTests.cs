@@ -1,0 +1,174 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Leads.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Leads.Tests.Platform;
+
+/// <summary>Lets a test choose the socket's remote address (TestServer has none) via a test-only header.</summary>
+public class RemoteAddressApiFactory : ApiFactory
+{
+    public const string Header = "X-Test-Remote-Address";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureServices(s => s.AddSingleton<IStartupFilter>(new RemoteAddressFilter()));
+    }
+
+    private sealed class RemoteAddressFilter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((ctx, n) =>
+            {
+                if (ctx.Request.Headers.TryGetValue(Header, out var v)) ctx.Connection.RemoteIpAddress = IPAddress.Parse(v!);
+                return n(ctx);
+            });
+            next(app);
+        };
+    }
+}
+
+public sealed class PlatformTests(RemoteAddressApiFactory api) : IClassFixture<RemoteAddressApiFactory>
+{
+    [Fact]
+    public async Task Unknown_route_is_a_404_problem()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        await (await ws.Full.GetAsync("/api/does-not-exist")).ShouldBeProblemAsync(HttpStatusCode.NotFound, "route_not_found");
+        await (await api.Client().GetAsync("/nothing/here")).ShouldBeProblemAsync(HttpStatusCode.NotFound, "route_not_found");
+    }
+
+    [Fact]
+    public async Task Wrong_method_is_a_405_problem()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        await (await ws.Full.PutAsync("/api/users", Http.Json("{}"))).ShouldBeProblemAsync(HttpStatusCode.MethodNotAllowed, "method_not_allowed");
+    }
+
+    [Fact]
+    public async Task Malformed_json_is_400_invalid_json_without_internals()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var p = await (await ws.Full.PostAsync("/api/users", Http.Json("{\"name\": "))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "invalid_json");
+        p.ToJsonString().ShouldNotContain("Modules.");
+        p["errors"].ShouldNotBeNull();
+    }
+
+    [Fact]
+    public async Task Wrong_json_type_is_400_naming_no_dotnet_type()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var p = await (await ws.Full.PatchAsync("/api/api-keys/key_01m8brdj0efn9aftk3j67h2v9c", Http.Json("""{"active":"yes"}""")))
+            .ShouldBeProblemAsync(HttpStatusCode.BadRequest, "invalid_json");
+        p.ToJsonString().ShouldNotContain("System.");
+    }
+
+    [Fact]
+    public async Task Unknown_json_properties_are_rejected_with_the_property_named()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var p = await (await ws.Full.PostAsync("/api/users", Http.Json("""{"name":"A","email":"a@b.io","role":"member","isAdmin":true}""")))
+            .ShouldBeProblemAsync(HttpStatusCode.BadRequest, "unknown_property");
+        p["errors"]!["isAdmin"]!.AsArray().Single()!.GetValue<string>().ShouldBe("Unknown property 'isAdmin'.");
+        p.ToJsonString().ShouldNotContain("Modules.");
+        (await api.ScalarAsync<int>("SELECT count(*) FROM access.members WHERE email = 'a@b.io'")).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Problem_shape_has_every_rfc9457_member_and_a_trace_id()
+    {
+        var r = await api.Client().GetAsync("/api/users");
+        var p = await r.ShouldBeProblemAsync(HttpStatusCode.Unauthorized, "missing_api_key");
+        p.Select(x => x.Key).ShouldBe(["type", "title", "status", "detail", "code", "traceId"], ignoreOrder: true);
+    }
+
+    [Fact]
+    public async Task Health_live_and_ready_answer_without_a_key()
+    {
+        (await api.Client().GetAsync("/health/live")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        var ready = await api.Client().GetAsync("/health/ready");
+        ready.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ready.Content.ReadAsStringAsync()).ShouldBe("Healthy");
+    }
+
+    [Fact]
+    public async Task OpenApi_document_lists_every_endpoint_with_schemas_and_the_api_key_scheme()
+    {
+        var doc = (await (await api.Client().GetAsync("/openapi/v1.json")).BodyAsync()).AsObject();
+        var paths = doc["paths"]!.AsObject();
+        paths.Select(p => p.Key).ShouldBe(["/api/api-keys", "/api/api-keys/{id}", "/api/users", "/api/users/{id}"], ignoreOrder: true);
+        paths["/api/api-keys"]!.AsObject().Select(m => m.Key).ShouldBe(["get", "post"], ignoreOrder: true);
+        paths["/api/api-keys/{id}"]!.AsObject().Select(m => m.Key).ShouldBe(["patch", "delete"], ignoreOrder: true);
+        paths["/api/users"]!.AsObject().Select(m => m.Key).ShouldBe(["get", "post"], ignoreOrder: true);
+        paths["/api/users/{id}"]!.AsObject().Select(m => m.Key).ShouldBe(["delete"]);
+        var scheme = doc["components"]!["securitySchemes"]!["ApiKey"]!;
+        scheme["type"]!.GetValue<string>().ShouldBe("apiKey");
+        scheme["name"]!.GetValue<string>().ShouldBe("X-API-Key");
+        scheme["in"]!.GetValue<string>().ShouldBe("header");
+        paths["/api/users"]!["post"]!["requestBody"].ShouldNotBeNull();
+        paths["/api/users"]!["post"]!["responses"]!["201"].ShouldNotBeNull();
+        doc["components"]!["schemas"]!.AsObject().Count.ShouldBeGreaterThan(3);
+        (await api.Client().GetAsync("/swagger/index.html")).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Hangfire_dashboard_is_open_to_loopback_only_and_never_to_forwarded_requests()
+    {
+        HttpRequestMessage Req(string remote, string? forwardedFor = null)
+        {
+            var m = new HttpRequestMessage(HttpMethod.Get, "/hangfire");
+            m.Headers.Add(RemoteAddressApiFactory.Header, remote);
+            if (forwardedFor is not null) m.Headers.Add("X-Forwarded-For", forwardedFor);
+            return m;
+        }
+        var c = api.Client();
+        (await c.SendAsync(Req("127.0.0.1"))).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await c.SendAsync(Req("::1"))).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await c.SendAsync(Req("203.0.113.9"))).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await c.SendAsync(Req("127.0.0.1", forwardedFor: "203.0.113.9"))).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await c.SendAsync(Req("203.0.113.9", forwardedFor: "127.0.0.1"))).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Responses_never_carry_a_stack_trace_even_for_bodies_the_framework_rejects()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var r = await ws.Full.PostAsync("/api/users", new StringContent("name=x", Encoding.UTF8, "application/x-www-form-urlencoded"));
+        ((int)r.StatusCode).ShouldBeInRange(400, 499);
+        var text = await r.Content.ReadAsStringAsync();
+        text.ShouldNotContain("   at ");
+        JsonNode.Parse(text)!["code"].ShouldNotBeNull();
+    }
+}
+
+public sealed class PasswordDashboardFactory : RemoteAddressApiFactory
+{
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Hangfire:DashboardPassword"] = "s3cret" };
+}
+
+public sealed class DashboardPasswordTests(PasswordDashboardFactory api) : IClassFixture<PasswordDashboardFactory>
+{
+    [Fact]
+    public async Task With_a_password_set_the_dashboard_needs_basic_auth_from_anywhere()
+    {
+        HttpRequestMessage Req(string? basic)
+        {
+            var m = new HttpRequestMessage(HttpMethod.Get, "/hangfire");
+            m.Headers.Add(RemoteAddressApiFactory.Header, "198.51.100.7");
+            if (basic is not null) m.Headers.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(basic)));
+            return m;
+        }
+        var c = api.Client();
+        var denied = await c.SendAsync(Req(null));
+        denied.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        denied.Headers.WwwAuthenticate.ToString().ShouldStartWith("Basic");
+        (await c.SendAsync(Req("admin:wrong"))).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await c.SendAsync(Req("admin:s3cret"))).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+}
