@@ -125,6 +125,12 @@ if (migrate)
 }
 
 app.UseMiddleware<ProblemMiddleware>();
+// Spec §7: lead data (and everything else under /api) must never be cached by browsers or proxies.
+app.Use((ctx, next) =>
+{
+    if (ctx.Request.Path.StartsWithSegments("/api")) ctx.Response.Headers.CacheControl = "no-store";
+    return next(ctx);
+});
 app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
 app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });

@@ -11,6 +11,7 @@ public static class Db
     {
         if (Interlocked.Exchange(ref _configured, 1) == 1) return;
         DefaultTypeMap.MatchNamesWithUnderscores = true;
+        SqlMapper.AddTypeHandler(new JsonObjectHandler());
     }
 
     /// <summary>PostgreSQL SQLSTATE codes translated to clean 4xx responses.</summary>

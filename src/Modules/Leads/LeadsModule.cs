@@ -1,11 +1,17 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Modules.Leads.Intake;
 
 namespace Modules.Leads;
 
+/// <summary>Leads, sources, inbound webhooks, the events timeline, scoring and stats (spec §3, §5, §6).</summary>
 public static class LeadsModule
 {
-    public static IServiceCollection AddLeadsModule(this IServiceCollection services, IConfiguration config) => services;
+    public static IServiceCollection AddLeadsModule(this IServiceCollection services, IConfiguration config)
+    {
+        services.AddSingleton<LeadIntake>();
+        return services;
+    }
 
     /// <summary>The assembly FastEndpoints reads this module's endpoints and validators from.</summary>
     public static System.Reflection.Assembly Assembly => typeof(LeadsModule).Assembly;

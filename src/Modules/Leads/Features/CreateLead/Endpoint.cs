@@ -1,0 +1,43 @@
+using FastEndpoints;
+using Kernel.Http;
+using Kernel.Ids;
+using Kernel.Security;
+using Microsoft.AspNetCore.Http;
+using Modules.Leads.Data;
+using Modules.Leads.Intake;
+using Modules.Leads.Public;
+using Npgsql;
+
+namespace Modules.Leads.Features.CreateLead;
+
+internal sealed class Endpoint(LeadIntake intake, NpgsqlDataSource db) : Endpoint<Request, LeadDetail>
+{
+    public override void Configure()
+    {
+        Post("/api/leads");
+        Policies(AuthPolicies.Write);
+        Description(b => b.ClearDefaultProduces(200).Produces<LeadDetail>(201, "application/json"));
+        Summary(s =>
+        {
+            s.Summary = "Create a lead";
+            s.Description = "Runs the intake rules (normalisation, validation, duplicate detection, scoring). At least one of email, phone, " +
+                            "firstName, lastName. 201 with the full lead and `Location`.";
+        });
+    }
+
+    public override async Task HandleAsync(Request r, CancellationToken ct)
+    {
+        var caller = HttpContext.Caller();
+        Guid? sourceId = r.SourceId is null ? null : TypeId.TryParse(r.SourceId, IdPrefix.Source, out var s) ? s : null;
+        var input = new LeadInput
+        {
+            Email = r.Email, FirstName = r.FirstName, LastName = r.LastName, Phone = r.Phone, Company = r.Company,
+            Notes = r.Notes, Metadata = r.Metadata,
+        };
+        var id = await intake.CreateAsync(caller.WorkspaceId, input, sourceId, LeadChannels.Api, Actor.ApiKey(caller), ct);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var lead = await LeadReads.RequireDetailAsync(conn, caller.WorkspaceId, id, ct);
+        HttpContext.Response.Headers.Location = $"/api/leads/{TypeId.Format(IdPrefix.Lead, id)}";
+        await Send.ResponseAsync(lead, 201, ct);
+    }
+}

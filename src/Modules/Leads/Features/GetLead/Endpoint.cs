@@ -1,0 +1,34 @@
+using FastEndpoints;
+using Kernel.Http;
+using Modules.Leads.Data;
+using Modules.Leads.Public;
+using Npgsql;
+
+namespace Modules.Leads.Features.GetLead;
+
+internal sealed class Request
+{
+    /// <summary>The lead's ID (<c>lead_…</c> or bare UUID).</summary>
+    [RouteParam] public string Id { get; init; } = "";
+}
+
+internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDetail>
+{
+    public override void Configure()
+    {
+        Get("/api/leads/{id}");
+        Summary(s =>
+        {
+            s.Summary = "Get a lead with everything";
+            s.Description = "404 `lead_not_found`, or 404 `lead_merged` with `mergedIntoId` for a lead merged away.";
+        });
+    }
+
+    public override async Task HandleAsync(Request r, CancellationToken ct)
+    {
+        var id = LeadLookup.ParseOrNotFound(r.Id);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var lead = await LeadReads.RequireDetailAsync(conn, HttpContext.Caller().WorkspaceId, id, ct);
+        await Send.OkAsync(lead, ct);
+    }
+}

@@ -1,0 +1,79 @@
+using Dapper;
+using Kernel.Http;
+using Kernel.Ids;
+using Kernel.Security;
+using Modules.Leads.Public;
+using Npgsql;
+
+namespace Modules.Leads.Intake;
+
+/// <summary>
+/// The single-lead intake pipeline shared by <c>POST /api/leads</c> and the inbound webhook:
+/// normalise → validate → score → (duplicate detection) → insert, in one transaction. CSV import runs the
+/// same <see cref="LeadRules"/> and <see cref="LeadScoring"/> over whole files.
+/// </summary>
+internal sealed class LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDetector> detectors)
+{
+    private const string RegionSql = "SELECT default_region FROM access.v_workspaces WHERE id = @WorkspaceId";
+
+    private const string SourceExistsSql = """
+        SELECT EXISTS (SELECT 1 FROM leads.sources WHERE id = @Id AND workspace_id = @WorkspaceId AND deleted_at IS NULL)
+        """;
+
+    private const string InsertSql = """
+        INSERT INTO leads.leads (id, workspace_id, email, email_norm, first_name, last_name, phone, phone_e164, company,
+                                 status, score, created_score, source_id, notes, metadata, channel,
+                                 created_actor_type, created_actor_id, created_actor_name, duplicate_of, duplicate_matched_on)
+        VALUES (@Id, @WorkspaceId, @Email, @EmailNorm, @FirstName, @LastName, @Phone, @PhoneE164, @Company,
+                'new', @Score, @Score, @SourceId, @Notes, @Metadata::jsonb, @Channel,
+                @ActorType, @ActorId, @ActorName, @DuplicateOf, @MatchedOn)
+        """;
+
+    public async Task<Guid> CreateAsync(Guid workspaceId, LeadInput input, Guid? sourceId, string channel, Actor actor, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var region = await conn.ExecuteScalarAsync<string>(new CommandDefinition(RegionSql, new { WorkspaceId = workspaceId }, cancellationToken: ct)) ?? "US";
+        var (lead, errors) = LeadRules.Normalize(input, region);
+        if (lead is null)
+            throw new ApiProblemException(400, ProblemCodes.ValidationFailed, "Validation failed", "One or more fields are invalid; see errors.",
+                errors.ToDictionary(e => e.Key, e => new[] { e.Value }));
+        if (sourceId is { } sid && !await conn.ExecuteScalarAsync<bool>(new CommandDefinition(SourceExistsSql, new { Id = sid, WorkspaceId = workspaceId }, cancellationToken: ct)))
+            throw ApiProblemException.Validation("sourceId", "sourceId does not name a source of this workspace.");
+
+        var score = LeadScoring.Compute(new ScoreInput(lead.Email, lead.PhoneE164, lead.Company, lead.FirstName, lead.LastName,
+            sourceId is not null, lead.MetadataKeys, LeadStatuses.New));
+        var id = Guid.CreateVersion7();
+
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        DuplicateMatch? match = null;
+        foreach (var d in detectors)
+            match ??= await d.DetectAsync(conn, tx, workspaceId, lead.EmailNorm, lead.PhoneE164, ct);
+        await conn.ExecuteAsync(new CommandDefinition(InsertSql, new
+        {
+            Id = id,
+            WorkspaceId = workspaceId,
+            lead.Email,
+            lead.EmailNorm,
+            lead.FirstName,
+            lead.LastName,
+            lead.Phone,
+            lead.PhoneE164,
+            lead.Company,
+            score.Score,
+            SourceId = sourceId,
+            lead.Notes,
+            Metadata = lead.MetadataJson,
+            Channel = channel,
+            ActorType = actor.Type,
+            ActorId = actor.Id,
+            ActorName = actor.Name,
+            DuplicateOf = match?.PrimaryId,
+            MatchedOn = match?.MatchedOn,
+        }, tx, cancellationToken: ct));
+        if (match is not null)
+            await LeadEvents.AppendAsync(conn, tx, workspaceId, id, LeadEvents.DuplicateFlagged,
+                new { primaryId = TypeId.Format(IdPrefix.Lead, match.PrimaryId), matchedOn = match.MatchedOn }, actor, ct);
+        await tx.CommitAsync(ct);
+        return id;
+    }
+}

@@ -1,0 +1,71 @@
+using Dapper;
+using Kernel.Http;
+using Kernel.Ids;
+using Npgsql;
+
+namespace Modules.Leads.Public;
+
+/// <summary>The scoring-relevant state of one lead, as locked by <see cref="LeadLookup.LockAsync"/>.</summary>
+public sealed class LeadRow
+{
+    public Guid Id { get; init; }
+    public Guid WorkspaceId { get; init; }
+    public string? Email { get; init; }
+    public string? FirstName { get; init; }
+    public string? LastName { get; init; }
+    public string? Phone { get; init; }
+    public string? PhoneE164 { get; init; }
+    public string? Company { get; init; }
+    public string? Notes { get; init; }
+    public string Status { get; init; } = "";
+    public int Score { get; init; }
+    public Guid? SourceId { get; init; }
+    public Guid? AssignedTo { get; init; }
+    public int MetadataKeys { get; init; }
+    public Guid? DuplicateOf { get; init; }
+
+    public ScoreInput ToScoreInput() => new(Email, PhoneE164, Company, FirstName, LastName, SourceId is not null, MetadataKeys, Status);
+}
+
+/// <summary>Finding a lead by its path ID, with the spec's 404s: <c>lead_not_found</c> and <c>lead_merged</c> (+ <c>mergedIntoId</c>).</summary>
+public static class LeadLookup
+{
+    private const string LockSql = """
+        SELECT id, workspace_id, email, first_name, last_name, phone, phone_e164, company, notes, status, score,
+               source_id, assigned_to, (SELECT count(*) FROM jsonb_object_keys(metadata))::int AS metadata_keys, duplicate_of
+        FROM leads.leads
+        WHERE id = @Id AND workspace_id = @WorkspaceId
+        FOR UPDATE
+        """;
+
+    private const string ExistsSql = "SELECT EXISTS (SELECT 1 FROM leads.leads WHERE id = @Id AND workspace_id = @WorkspaceId)";
+
+    private const string MergedSql = "SELECT merged_into FROM leads.merged_leads WHERE id = @Id AND workspace_id = @WorkspaceId";
+
+    /// <summary>Parses a path ID; malformed or foreign-typed IDs are simply not found.</summary>
+    public static Guid ParseOrNotFound(string id) =>
+        TypeId.TryParse(id, IdPrefix.Lead, out var g) ? g : throw NotFound();
+
+    /// <summary>Locks the lead row for the rest of the transaction, or throws the right 404.</summary>
+    public static async Task<LeadRow> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid id, CancellationToken ct) =>
+        await conn.QuerySingleOrDefaultAsync<LeadRow>(new CommandDefinition(LockSql, new { Id = id, WorkspaceId = workspaceId }, tx, cancellationToken: ct))
+        ?? throw await MissingAsync(conn, tx, workspaceId, id, ct);
+
+    public static async Task EnsureExistsAsync(NpgsqlConnection conn, Guid workspaceId, Guid id, CancellationToken ct)
+    {
+        if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition(ExistsSql, new { Id = id, WorkspaceId = workspaceId }, cancellationToken: ct)))
+            throw await MissingAsync(conn, null, workspaceId, id, ct);
+    }
+
+    /// <summary>The 404 for an ID that is not a live lead: merged away, or never existed here.</summary>
+    public static async Task<ApiProblemException> MissingAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid workspaceId, Guid id, CancellationToken ct)
+    {
+        var into = await conn.ExecuteScalarAsync<Guid?>(new CommandDefinition(MergedSql, new { Id = id, WorkspaceId = workspaceId }, tx, cancellationToken: ct));
+        if (into is null) return NotFound();
+        var intoId = TypeId.Format(IdPrefix.Lead, into.Value);
+        return new ApiProblemException(404, "lead_merged", "Lead merged",
+            $"This lead was merged into {intoId}.", extensions: new Dictionary<string, object?> { ["mergedIntoId"] = intoId });
+    }
+
+    public static ApiProblemException NotFound() => ApiProblemException.NotFound("lead_not_found", "Lead");
+}

@@ -1,0 +1,112 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using PhoneNumbers;
+
+namespace Modules.Leads.Public;
+
+/// <summary>
+/// The one set of intake rules — normalise and validate — used by the API, the webhook and CSV import, so
+/// every path stores the same lead for the same input. Returns field errors instead of throwing: the API
+/// turns them into a 400, an import into a rejected row with its line number.
+/// </summary>
+public static partial class LeadRules
+{
+    private static readonly PhoneNumberUtil Phones = PhoneNumberUtil.GetInstance();
+
+    public static (NormalizedLead? Lead, Dictionary<string, string> Errors) Normalize(LeadInput input, string defaultRegion)
+    {
+        var errors = new Dictionary<string, string>();
+        var email = Clean(input.Email);
+        var first = Clean(input.FirstName);
+        var last = Clean(input.LastName);
+        var phone = Clean(input.Phone);
+        var company = Clean(input.Company);
+        var notes = string.IsNullOrEmpty(input.Notes) ? null : input.Notes;
+
+        Check(errors, "email", email, LeadLimits.Email);
+        Check(errors, "firstName", first, LeadLimits.Name);
+        Check(errors, "lastName", last, LeadLimits.Name);
+        Check(errors, "phone", phone, LeadLimits.Phone);
+        Check(errors, "company", company, LeadLimits.Company);
+        if (notes is not null)
+        {
+            if (notes.Length > LeadLimits.Notes) errors["notes"] = $"notes must be at most {LeadLimits.Notes} characters.";
+            else if (notes.Contains('\0')) errors["notes"] = "notes must not contain NUL characters.";
+        }
+
+        if (email is not null && !errors.ContainsKey("email") && !IsEmail(email)) errors["email"] = "email is not a valid address.";
+
+        string? e164 = null;
+        if (phone is not null && !errors.ContainsKey("phone"))
+        {
+            e164 = ToE164(phone, defaultRegion);
+            if (e164 is null) errors["phone"] = "phone is not a valid phone number.";
+        }
+
+        var metadataJson = "{}";
+        var metadataKeys = 0;
+        if (input.Metadata is { Count: > 0 } md)
+        {
+            metadataJson = md.ToJsonString();
+            metadataKeys = md.Count;
+            if (Encoding.UTF8.GetByteCount(metadataJson) > LeadLimits.MetadataBytes)
+                errors["metadata"] = $"metadata must be at most {LeadLimits.MetadataBytes / 1024} KB of JSON.";
+            else if (metadataJson.Contains("\\u0000", StringComparison.Ordinal))
+                errors["metadata"] = "metadata must not contain NUL characters.";
+        }
+
+        if (email is null && phone is null && first is null && last is null && errors.Count == 0)
+            errors["body"] = "A lead needs at least one of email, phone, firstName or lastName.";
+
+        if (errors.Count > 0) return (null, errors);
+        return (new NormalizedLead
+        {
+            Email = email,
+            EmailNorm = email?.ToLowerInvariant(),
+            FirstName = first,
+            LastName = last,
+            Phone = phone,
+            PhoneE164 = e164,
+            Company = company,
+            Notes = notes,
+            MetadataJson = metadataJson,
+            MetadataKeys = metadataKeys,
+        }, errors);
+    }
+
+    /// <summary>E.164 form of a phone number, or null when it is not a valid number for the region.</summary>
+    public static string? ToE164(string phone, string defaultRegion)
+    {
+        try
+        {
+            var n = Phones.Parse(phone, defaultRegion);
+            return Phones.IsValidNumber(n) ? Phones.Format(n, PhoneNumberFormat.E164) : null;
+        }
+        catch (NumberParseException)
+        {
+            return null;
+        }
+    }
+
+    public static bool IsEmail(string email) => email.Length <= LeadLimits.Email && EmailPattern().IsMatch(email);
+
+    // Trimmed; empty or whitespace-only means "not given".
+    private static string? Clean(string? s)
+    {
+        if (s is null) return null;
+        var t = s.Trim();
+        return t.Length == 0 ? null : t;
+    }
+
+    private static void Check(Dictionary<string, string> errors, string field, string? value, int max)
+    {
+        if (value is null) return;
+        if (value.Length > max) errors[field] = $"{field} must be at most {max} characters.";
+        else if (value.AsSpan().IndexOfAny('\0', '\r', '\n') >= 0) errors[field] = $"{field} must not contain NUL or line-break characters.";
+    }
+
+    // Pragmatic address check: one @, a dotted domain of letters/digits/hyphens, no spaces or control characters.
+    [GeneratedRegex(@"^[^\s@\x00-\x1f\x7f""(),:;<>\[\\\]]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")]
+    private static partial Regex EmailPattern();
+}
