@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Modules.Access.Public;
 using Modules.Leads.Intake;
+using Modules.Leads.Members;
 
 namespace Modules.Leads;
 
@@ -10,6 +12,7 @@ public static class LeadsModule
     public static IServiceCollection AddLeadsModule(this IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton<LeadIntake>();
+        services.AddSingleton<IMemberRemovalParticipant, UnassignRemovedMember>();
         return services;
     }
 

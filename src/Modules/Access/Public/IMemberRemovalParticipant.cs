@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Kernel.Security;
 
 namespace Modules.Access.Public;
 
@@ -8,5 +9,5 @@ namespace Modules.Access.Public;
 /// </summary>
 public interface IMemberRemovalParticipant
 {
-    Task OnMemberRemovedAsync(DbConnection conn, DbTransaction tx, Guid workspaceId, Guid memberId, Guid actorKeyId, CancellationToken ct);
+    Task OnMemberRemovedAsync(DbConnection conn, DbTransaction tx, Guid workspaceId, Guid memberId, Actor actor, CancellationToken ct);
 }

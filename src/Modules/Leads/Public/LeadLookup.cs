@@ -6,7 +6,7 @@ using Npgsql;
 namespace Modules.Leads.Public;
 
 /// <summary>The scoring-relevant state of one lead, as locked by <see cref="LeadLookup.LockAsync"/>.</summary>
-public sealed class LeadRow
+public sealed record LeadRow
 {
     public Guid Id { get; init; }
     public Guid WorkspaceId { get; init; }

@@ -43,7 +43,7 @@ internal sealed class Endpoint(NpgsqlDataSource db, IEnumerable<IMemberRemovalPa
                 throw new ApiProblemException(409, "last_owner", "Last owner", "A workspace must keep at least one owner.");
         }
         await Data.SoftDeleteAsync(conn, tx, id, ct);
-        foreach (var p in participants) await p.OnMemberRemovedAsync(conn, tx, caller.WorkspaceId, id, caller.KeyId, ct);
+        foreach (var p in participants) await p.OnMemberRemovedAsync(conn, tx, caller.WorkspaceId, id, Actor.ApiKey(caller), ct);
         await tx.CommitAsync(ct);
         await Send.NoContentAsync(ct);
     }

@@ -1,0 +1,17 @@
+using Dapper;
+using FastEndpoints;
+using Kernel.Http;
+using Kernel.Security;
+using Modules.Leads.Public;
+using Npgsql;
+
+namespace Modules.Leads.Features.DeleteLead;
+
+internal static class Data
+{
+    // Events and tag links go with the row (ON DELETE CASCADE); the counters follow through their trigger.
+    private const string DeleteSql = "DELETE FROM leads.leads WHERE id = @Id";
+
+    public static Task DeleteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
+        conn.ExecuteAsync(new CommandDefinition(DeleteSql, new { Id = id }, tx, cancellationToken: ct));
+}
