@@ -1,24 +1,9 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Kernel.Ids;
+using Modules.Leads.Public;
 
 namespace Modules.Leads.Data;
-
-internal sealed class SourceRef
-{
-    [TypeId(IdPrefix.Source)] public Guid Id { get; init; }
-    public string Name { get; init; } = "";
-
-    /// <summary>Present (true) only when the source has been deleted.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public bool? Deleted { get; init; }
-}
-
-internal sealed class UserRef
-{
-    [TypeId(IdPrefix.User)] public Guid Id { get; init; }
-    public string Name { get; init; } = "";
-}
 
 internal sealed class TagRef
 {
@@ -30,23 +15,6 @@ internal sealed class DuplicateRef
 {
     [TypeId(IdPrefix.Lead)] public Guid Id { get; init; }
     public string[] MatchedOn { get; init; } = [];
-}
-
-/// <summary>A lead as it appears in lists (spec §3.1).</summary>
-internal class LeadListItem
-{
-    [TypeId(IdPrefix.Lead)] public Guid Id { get; init; }
-    public string? FirstName { get; init; }
-    public string? LastName { get; init; }
-    public string? Email { get; init; }
-    public string? Phone { get; init; }
-    public string? Company { get; init; }
-    public string Status { get; init; } = "";
-    public int Score { get; init; }
-    public SourceRef? Source { get; set; }
-    public UserRef? AssignedTo { get; set; }
-    public bool IsDuplicate { get; init; }
-    public DateTime CreatedAt { get; init; }
 }
 
 /// <summary>A lead with everything (spec §3.2).</summary>

@@ -34,3 +34,38 @@ public static class LeadWriter
         return result.Score;
     }
 }
+
+/// <summary>Duplicate-group links on lead rows, written for the Duplicates module (which owns the policy).</summary>
+public static class DuplicateLinks
+{
+    private const string PromoteSql = """
+        UPDATE leads.leads SET duplicate_of = NULL, duplicate_matched_on = NULL, updated_at = now() WHERE id = @Id
+        """;
+
+    // matchedOn is recomputed against the new primary; a member that shared no key with it keeps its old
+    // reason (it is still in the group through the one it matched).
+    private const string RepointSql = """
+        UPDATE leads.leads d
+        SET duplicate_of = @To,
+            duplicate_matched_on = coalesce(nullif(array_remove(ARRAY[
+                    CASE WHEN d.email_norm = p.email_norm THEN 'email' END,
+                    CASE WHEN d.phone_e164 = p.phone_e164 THEN 'phone' END], NULL), '{}'), d.duplicate_matched_on),
+            updated_at = now()
+        FROM leads.leads p
+        WHERE p.id = @To AND d.duplicate_of = @From AND d.id <> @To
+        """;
+
+    private const string OldestDuplicateSql = """
+        SELECT id FROM leads.leads WHERE duplicate_of = @Id ORDER BY created_at, id LIMIT 1
+        """;
+
+    public static Task PromoteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid leadId, CancellationToken ct) =>
+        conn.ExecuteAsync(new CommandDefinition(PromoteSql, new { Id = leadId }, tx, cancellationToken: ct));
+
+    /// <summary>Moves every duplicate of <paramref name="from"/> (except <paramref name="to"/> itself) to the primary <paramref name="to"/>.</summary>
+    public static Task<int> RepointAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid from, Guid to, CancellationToken ct) =>
+        conn.ExecuteAsync(new CommandDefinition(RepointSql, new { From = from, To = to }, tx, cancellationToken: ct));
+
+    public static Task<Guid?> OldestDuplicateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid primaryId, CancellationToken ct) =>
+        conn.ExecuteScalarAsync<Guid?>(new CommandDefinition(OldestDuplicateSql, new { Id = primaryId }, tx, cancellationToken: ct));
+}

@@ -3,6 +3,7 @@ using FastEndpoints;
 using FluentValidation;
 using Kernel.Http;
 using Modules.Leads.Data;
+using Modules.Leads.Public;
 using Npgsql;
 
 namespace Modules.Leads.Features.LeadStats;

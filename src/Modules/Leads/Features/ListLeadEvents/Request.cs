@@ -1,6 +1,7 @@
 using FastEndpoints;
 using FluentValidation;
 using Modules.Leads.Data;
+using Modules.Leads.Public;
 
 namespace Modules.Leads.Features.ListLeadEvents;
 

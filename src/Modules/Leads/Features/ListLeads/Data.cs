@@ -1,5 +1,6 @@
 using Dapper;
 using Modules.Leads.Data;
+using Modules.Leads.Public;
 using Npgsql;
 
 namespace Modules.Leads.Features.ListLeads;

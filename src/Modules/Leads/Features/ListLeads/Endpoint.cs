@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Kernel.Http;
 using Modules.Leads.Data;
+using Modules.Leads.Public;
 using Npgsql;
 
 namespace Modules.Leads.Features.ListLeads;

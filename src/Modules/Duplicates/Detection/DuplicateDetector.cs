@@ -1,0 +1,71 @@
+using Dapper;
+using Modules.Leads.Public;
+using Npgsql;
+
+namespace Modules.Duplicates.Detection;
+
+/// <summary>
+/// The matching policy (spec §4): a new lead whose normalised email or E.164 phone equals an existing
+/// lead's is flagged against the primary of that lead's group — the oldest primary among the matches.
+///
+/// Race safety: before looking, the intake transaction takes a transaction-scoped advisory lock per match
+/// key (workspace + key, in a fixed order). A concurrent intake of the same person waits on the same lock
+/// until the first commits, and its statement snapshot then sees the first lead — so two unflagged leads
+/// for one person cannot both commit. The chosen primary is locked FOR KEY SHARE so a concurrent delete or
+/// merge of it finishes first; if it vanished we look again.
+/// </summary>
+internal sealed class DuplicateDetector : IDuplicateDetector
+{
+    private const string LockSql = "SELECT pg_advisory_xact_lock(hashtextextended(@Key, 0))";
+
+    private const string MatchesSql = """
+        SELECT id, email_norm, phone_e164, duplicate_of
+        FROM leads.v_leads
+        WHERE workspace_id = @WorkspaceId
+          AND ((@Email::text IS NOT NULL AND email_norm = @Email) OR (@Phone::text IS NOT NULL AND phone_e164 = @Phone))
+        """;
+
+    private const string OldestLivePrimarySql = """
+        SELECT id FROM leads.v_leads
+        WHERE id = ANY(@Ids) AND duplicate_of IS NULL
+        ORDER BY created_at, id
+        LIMIT 1
+        FOR KEY SHARE
+        """;
+
+    private sealed record Match(Guid Id, string? EmailNorm, string? PhoneE164, Guid? DuplicateOf);
+
+    public async Task<DuplicateMatch?> DetectAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId,
+        string? emailNorm, string? phoneE164, CancellationToken ct)
+    {
+        if (emailNorm is null && phoneE164 is null) return null;
+        foreach (var key in LockKeys(workspaceId, emailNorm, phoneE164))
+            await conn.ExecuteAsync(new CommandDefinition(LockSql, new { Key = key }, tx, cancellationToken: ct));
+
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var matches = (await conn.QueryAsync<Match>(new CommandDefinition(MatchesSql,
+                new { WorkspaceId = workspaceId, Email = emailNorm, Phone = phoneE164 }, tx, cancellationToken: ct))).AsList();
+            if (matches.Count == 0) return null;
+            var primaries = matches.Select(m => m.DuplicateOf ?? m.Id).Distinct().ToArray();
+            var chosen = await conn.ExecuteScalarAsync<Guid?>(new CommandDefinition(OldestLivePrimarySql, new { Ids = primaries }, tx, cancellationToken: ct));
+            if (chosen is not { } primary) continue; // deleted or demoted under us: look again
+            var group = matches.Where(m => m.Id == primary || m.DuplicateOf == primary).ToList();
+            var matchedOn = new List<string>(2);
+            if (emailNorm is not null && group.Any(m => m.EmailNorm == emailNorm)) matchedOn.Add("email");
+            if (phoneE164 is not null && group.Any(m => m.PhoneE164 == phoneE164)) matchedOn.Add("phone");
+            return new DuplicateMatch(primary, [.. matchedOn]);
+        }
+        throw new InvalidOperationException("Duplicate group kept changing while flagging a new lead.");
+    }
+
+    /// <summary>One lock key per match key, sorted, so every transaction takes them in the same order.</summary>
+    internal static IEnumerable<string> LockKeys(Guid workspaceId, string? emailNorm, string? phoneE164)
+    {
+        var keys = new List<string>(2);
+        if (emailNorm is not null) keys.Add($"dup:{workspaceId:N}:e:{emailNorm}");
+        if (phoneE164 is not null) keys.Add($"dup:{workspaceId:N}:p:{phoneE164}");
+        keys.Sort(StringComparer.Ordinal);
+        return keys;
+    }
+}

@@ -1,0 +1,16 @@
+using Modules.Leads.Public;
+using Npgsql;
+
+namespace Modules.Duplicates.Groups;
+
+/// <summary>Deleting a primary promotes its oldest duplicate to primary of the rest (spec §4); deleting a duplicate just removes it.</summary>
+internal sealed class PromoteOnDelete : ILeadDeletionParticipant
+{
+    public async Task OnLeadDeletingAsync(NpgsqlConnection conn, NpgsqlTransaction tx, LeadRow lead, CancellationToken ct)
+    {
+        if (lead.DuplicateOf is not null) return;
+        if (await DuplicateLinks.OldestDuplicateAsync(conn, tx, lead.Id, ct) is not { } heir) return;
+        await DuplicateLinks.PromoteAsync(conn, tx, heir, ct);
+        await DuplicateLinks.RepointAsync(conn, tx, lead.Id, heir, ct);
+    }
+}
