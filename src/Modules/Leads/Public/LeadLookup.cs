@@ -30,14 +30,6 @@ public sealed record LeadRow
 /// <summary>Finding a lead by its path ID, with the spec's 404s: <c>lead_not_found</c> and <c>lead_merged</c> (+ <c>mergedIntoId</c>).</summary>
 public static class LeadLookup
 {
-    private const string LockSql = """
-        SELECT id, workspace_id, email, first_name, last_name, phone, phone_e164, company, notes, status, score,
-               source_id, assigned_to, (SELECT count(*) FROM jsonb_object_keys(metadata))::int AS metadata_keys, duplicate_of
-        FROM leads.leads
-        WHERE id = @Id AND workspace_id = @WorkspaceId
-        FOR UPDATE
-        """;
-
     private const string ExistsSql = "SELECT EXISTS (SELECT 1 FROM leads.leads WHERE id = @Id AND workspace_id = @WorkspaceId)";
 
     private const string MergedSql = "SELECT merged_into FROM leads.merged_leads WHERE id = @Id AND workspace_id = @WorkspaceId";
@@ -48,8 +40,7 @@ public static class LeadLookup
 
     /// <summary>Locks the lead row for the rest of the transaction, or throws the right 404.</summary>
     public static async Task<LeadRow> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid id, CancellationToken ct) =>
-        await conn.QuerySingleOrDefaultAsync<LeadRow>(new CommandDefinition(LockSql, new { Id = id, WorkspaceId = workspaceId }, tx, cancellationToken: ct))
-        ?? throw await MissingAsync(conn, tx, workspaceId, id, ct);
+        await LeadLocks.TryLockAsync(conn, tx, workspaceId, id, ct) ?? throw await MissingAsync(conn, tx, workspaceId, id, ct);
 
     public static async Task EnsureExistsAsync(NpgsqlConnection conn, Guid workspaceId, Guid id, CancellationToken ct)
     {
@@ -68,4 +59,24 @@ public static class LeadLookup
     }
 
     public static ApiProblemException NotFound() => ApiProblemException.NotFound("lead_not_found", "Lead");
+}
+
+/// <summary>Locks taken by a merge: both leads, in a fixed order, so opposing merges queue instead of deadlocking.</summary>
+public static class LeadLocks
+{
+    private const string TryLockSql = """
+        SELECT id, workspace_id, email, first_name, last_name, phone, phone_e164, company, notes, status, score,
+               source_id, assigned_to, (SELECT count(*) FROM jsonb_object_keys(metadata))::int AS metadata_keys, duplicate_of
+        FROM leads.leads
+        WHERE id = @Id AND workspace_id = @WorkspaceId
+        FOR UPDATE
+        """;
+
+    /// <summary>Locks the lead if it still exists; null when it is gone (merged or deleted meanwhile).</summary>
+    public static Task<LeadRow?> TryLockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid id, CancellationToken ct) =>
+        conn.QuerySingleOrDefaultAsync<LeadRow>(new CommandDefinition(TryLockSql, new { Id = id, WorkspaceId = workspaceId }, tx, cancellationToken: ct));
+
+    /// <summary>Re-reads a locked lead (after a fold changed it).</summary>
+    public static async Task<LeadRow> ReloadAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid id, CancellationToken ct) =>
+        await TryLockAsync(conn, tx, workspaceId, id, ct) ?? throw new InvalidOperationException("A locked lead vanished.");
 }

@@ -1,0 +1,75 @@
+using Dapper;
+using Npgsql;
+
+namespace Modules.Leads.Public;
+
+/// <summary>
+/// The lead-row half of a merge (spec §4), for the Duplicates module which orchestrates it: survivor's
+/// non-empty fields win and its empty ones are filled from the duplicate; notes are concatenated (never
+/// dropped); metadata merges with the survivor winning per key; the duplicate's events move over; the
+/// duplicate is tombstoned so its ID answers 404 <c>lead_merged</c>. Both rows must be locked by the caller.
+/// </summary>
+public static class LeadMerge
+{
+    private const string NewMetadataKeysSql = """
+        SELECT count(*)::int FROM (
+            SELECT jsonb_object_keys(d.metadata) FROM leads.leads d WHERE d.id = @Duplicate
+            EXCEPT
+            SELECT jsonb_object_keys(s.metadata) FROM leads.leads s WHERE s.id = @Survivor) k
+        """;
+
+    private const string FoldSql = """
+        UPDATE leads.leads s SET
+            email        = coalesce(s.email, d.email),
+            email_norm   = CASE WHEN s.email IS NULL THEN d.email_norm ELSE s.email_norm END,
+            first_name   = coalesce(s.first_name, d.first_name),
+            last_name    = coalesce(s.last_name, d.last_name),
+            phone        = coalesce(s.phone, d.phone),
+            phone_e164   = CASE WHEN s.phone IS NULL THEN d.phone_e164 ELSE s.phone_e164 END,
+            company      = coalesce(s.company, d.company),
+            source_id    = coalesce(s.source_id, d.source_id),
+            assigned_to  = coalesce(s.assigned_to, d.assigned_to),
+            notes        = CASE WHEN s.notes IS NULL THEN d.notes
+                                WHEN d.notes IS NULL THEN s.notes
+                                ELSE s.notes || E'\n\n' || d.notes END,
+            metadata     = d.metadata || s.metadata,
+            updated_at   = now()
+        FROM leads.leads d
+        WHERE s.id = @Survivor AND d.id = @Duplicate
+        """;
+
+    private const string MoveEventsSql = "UPDATE leads.events SET lead_id = @Survivor WHERE lead_id = @Duplicate";
+
+    private const string TombstoneSql = """
+        UPDATE leads.merged_leads SET merged_into = @Survivor WHERE merged_into = @Duplicate;
+        INSERT INTO leads.merged_leads (id, workspace_id, merged_into) VALUES (@Duplicate, @WorkspaceId, @Survivor);
+        DELETE FROM leads.leads WHERE id = @Duplicate;
+        """;
+
+    public sealed record Folded(string[] FilledFields, int EventsMoved);
+
+    /// <summary>Folds the duplicate's fields, notes, metadata and events into the survivor.</summary>
+    public static async Task<Folded> FoldAsync(NpgsqlConnection conn, NpgsqlTransaction tx, LeadRow survivor, LeadRow duplicate, CancellationToken ct)
+    {
+        var args = new { Survivor = survivor.Id, Duplicate = duplicate.Id };
+        var filled = new List<string>();
+        void Fill(string field, object? s, object? d) { if (s is null && d is not null) filled.Add(field); }
+        Fill("email", survivor.Email, duplicate.Email);
+        Fill("firstName", survivor.FirstName, duplicate.FirstName);
+        Fill("lastName", survivor.LastName, duplicate.LastName);
+        Fill("phone", survivor.Phone, duplicate.Phone);
+        Fill("company", survivor.Company, duplicate.Company);
+        Fill("sourceId", survivor.SourceId, duplicate.SourceId);
+        Fill("assignedTo", survivor.AssignedTo, duplicate.AssignedTo);
+        Fill("notes", survivor.Notes, duplicate.Notes);
+        if (await conn.ExecuteScalarAsync<int>(new CommandDefinition(NewMetadataKeysSql, args, tx, cancellationToken: ct)) > 0) filled.Add("metadata");
+
+        await conn.ExecuteAsync(new CommandDefinition(FoldSql, args, tx, cancellationToken: ct));
+        var moved = await conn.ExecuteAsync(new CommandDefinition(MoveEventsSql, args, tx, cancellationToken: ct));
+        return new Folded([.. filled], moved);
+    }
+
+    /// <summary>Deletes the duplicate's row and leaves a tombstone pointing at the survivor (re-pointing older tombstones too).</summary>
+    public static Task RetireAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid duplicateId, Guid survivorId, CancellationToken ct) =>
+        conn.ExecuteAsync(new CommandDefinition(TombstoneSql, new { WorkspaceId = workspaceId, Duplicate = duplicateId, Survivor = survivorId }, tx, cancellationToken: ct));
+}
