@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Modules.Leads.Intake;
+using Modules.Leads.Webhooks;
 
 namespace Modules.Leads;
 
@@ -10,6 +11,7 @@ public static class LeadsModule
     public static IServiceCollection AddLeadsModule(this IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton<LeadIntake>();
+        services.AddSingleton<WebhookUrls>();
         return services;
     }
 
