@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Modules.Leads.Intake;
 using Modules.Leads.Webhooks;
 
@@ -11,6 +12,8 @@ public static class LeadsModule
     public static IServiceCollection AddLeadsModule(this IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton<LeadIntake>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<WebhookRateLimiter>();
         services.AddSingleton<WebhookUrls>();
         return services;
     }
