@@ -102,7 +102,9 @@ public sealed class PlatformTests(RemoteAddressApiFactory api) : IClassFixture<R
     {
         var doc = (await (await api.Client().GetAsync("/openapi/v1.json")).BodyAsync()).AsObject();
         var paths = doc["paths"]!.AsObject();
-        paths.Select(p => p.Key).ShouldBe(["/api/api-keys", "/api/api-keys/{id}", "/api/users", "/api/users/{id}"], ignoreOrder: true);
+        paths.Select(p => p.Key).ShouldBe(["/api/api-keys", "/api/api-keys/{id}", "/api/users", "/api/users/{id}", "/api/leads", "/api/leads/{id}",
+            "/api/sources", "/api/sources/{id}", "/api/sources/{id}/regenerate-token", "/api/webhooks/{token}", "/api/webhooks/inbound/{token}"],
+            ignoreOrder: true);
         paths["/api/api-keys"]!.AsObject().Select(m => m.Key).ShouldBe(["get", "post"], ignoreOrder: true);
         paths["/api/api-keys/{id}"]!.AsObject().Select(m => m.Key).ShouldBe(["patch", "delete"], ignoreOrder: true);
         paths["/api/users"]!.AsObject().Select(m => m.Key).ShouldBe(["get", "post"], ignoreOrder: true);
