@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Modules.Access.Public;
 using Modules.Leads.Intake;
 using Modules.Leads.Members;
+using Modules.Leads.Webhooks;
 
 namespace Modules.Leads;
 
@@ -13,6 +15,9 @@ public static class LeadsModule
     {
         services.AddSingleton<LeadIntake>();
         services.AddSingleton<IMemberRemovalParticipant, UnassignRemovedMember>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<WebhookRateLimiter>();
+        services.AddSingleton<WebhookUrls>();
         return services;
     }
 
