@@ -102,11 +102,22 @@ public sealed class PlatformTests(RemoteAddressApiFactory api) : IClassFixture<R
     {
         var doc = (await (await api.Client().GetAsync("/openapi/v1.json")).BodyAsync()).AsObject();
         var paths = doc["paths"]!.AsObject();
-        paths.Select(p => p.Key).ShouldBe(["/api/api-keys", "/api/api-keys/{id}", "/api/users", "/api/users/{id}"], ignoreOrder: true);
+        paths.Select(p => p.Key).ShouldBe([
+            "/api/api-keys", "/api/api-keys/{id}", "/api/users", "/api/users/{id}",
+            "/api/leads", "/api/leads/{id}",
+            "/api/leads/{id}/tags", "/api/leads/{id}/tags/{tagId}", "/api/tags", "/api/tags/{id}",
+        ], ignoreOrder: true);
         paths["/api/api-keys"]!.AsObject().Select(m => m.Key).ShouldBe(["get", "post"], ignoreOrder: true);
         paths["/api/api-keys/{id}"]!.AsObject().Select(m => m.Key).ShouldBe(["patch", "delete"], ignoreOrder: true);
         paths["/api/users"]!.AsObject().Select(m => m.Key).ShouldBe(["get", "post"], ignoreOrder: true);
         paths["/api/users/{id}"]!.AsObject().Select(m => m.Key).ShouldBe(["delete"]);
+        paths["/api/leads/{id}/tags"]!.AsObject().Select(m => m.Key).ShouldBe(["post"]);
+        paths["/api/leads/{id}/tags/{tagId}"]!.AsObject().Select(m => m.Key).ShouldBe(["delete"]);
+        paths["/api/tags"]!.AsObject().Select(m => m.Key).ShouldBe(["get"]);
+        paths["/api/tags/{id}"]!.AsObject().Select(m => m.Key).ShouldBe(["delete"]);
+        // Attaching answers 201 when the tag is new on the lead and 200 when it was already there: both documented.
+        paths["/api/leads/{id}/tags"]!["post"]!["responses"]!["200"].ShouldNotBeNull();
+        paths["/api/leads/{id}/tags"]!["post"]!["responses"]!["201"].ShouldNotBeNull();
         var scheme = doc["components"]!["securitySchemes"]!["ApiKey"]!;
         scheme["type"]!.GetValue<string>().ShouldBe("apiKey");
         scheme["name"]!.GetValue<string>().ShouldBe("X-API-Key");
