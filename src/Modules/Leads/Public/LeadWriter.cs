@@ -68,4 +68,15 @@ public static class DuplicateLinks
 
     public static Task<Guid?> OldestDuplicateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid primaryId, CancellationToken ct) =>
         conn.ExecuteScalarAsync<Guid?>(new CommandDefinition(OldestDuplicateSql, new { Id = primaryId }, tx, cancellationToken: ct));
+
+    private const string LinkSql = """
+        UPDATE leads.leads SET duplicate_of = @PrimaryId,
+               duplicate_matched_on = CASE WHEN @PrimaryId::uuid IS NULL THEN NULL ELSE duplicate_matched_on END,
+               updated_at = now()
+        WHERE id = @Id
+        """;
+
+    /// <summary>Points a lead at another primary (keeping its matchedOn), or makes it a primary (null).</summary>
+    public static Task LinkAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid leadId, Guid? primaryId, CancellationToken ct) =>
+        conn.ExecuteAsync(new CommandDefinition(LinkSql, new { Id = leadId, PrimaryId = primaryId }, tx, cancellationToken: ct));
 }

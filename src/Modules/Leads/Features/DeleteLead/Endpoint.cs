@@ -1,5 +1,6 @@
 using Dapper;
 using FastEndpoints;
+using Kernel.Data;
 using Kernel.Http;
 using Kernel.Security;
 using Modules.Leads.Public;
@@ -24,12 +25,23 @@ internal sealed class Endpoint(NpgsqlDataSource db, IEnumerable<ILeadDeletionPar
     {
         var caller = HttpContext.Caller();
         var id = LeadLookup.ParseOrNotFound(r.Id);
+        await Retry.OnConflictAsync(() => DeleteAsync(caller.WorkspaceId, id, ct), _ => Gone());
+        await Send.NoContentAsync(ct);
+    }
+
+    private async Task<bool> DeleteAsync(Guid workspaceId, Guid id, CancellationToken ct)
+    {
         await using var conn = await db.OpenConnectionAsync(ct);
+        await LeadLookup.EnsureExistsAsync(conn, workspaceId, id, ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var lead = await LeadLookup.LockAsync(conn, tx, caller.WorkspaceId, id, ct);
+        // Live a moment ago but gone once locked: a concurrent merge or delete won.
+        var lead = await LeadLocks.TryLockAsync(conn, tx, workspaceId, id, ct) ?? throw Gone();
         foreach (var p in participants) await p.OnLeadDeletingAsync(conn, tx, lead, ct);
         await Data.DeleteAsync(conn, tx, id, ct);
         await tx.CommitAsync(ct);
-        await Send.NoContentAsync(ct);
+        return true;
     }
+
+    private static ApiProblemException Gone() => new(409, "merge_conflict", "Conflict",
+        "A concurrent merge or delete changed this lead first. Re-read it.");
 }

@@ -1,30 +1,30 @@
+using Modules.Leads.Public;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Kernel.Ids;
-using Modules.Leads.Public;
 
-namespace Modules.Leads.Data;
+namespace Modules.Leads.Public;
 
-internal sealed class TagRef
+public sealed class TagRef
 {
     [TypeId(IdPrefix.Tag)] public Guid Id { get; init; }
     public string Name { get; init; } = "";
 }
 
-internal sealed class DuplicateRef
+public sealed class DuplicateRef
 {
     [TypeId(IdPrefix.Lead)] public Guid Id { get; init; }
     public string[] MatchedOn { get; init; } = [];
 }
 
 /// <summary>A lead with everything (spec §3.2).</summary>
-internal sealed class LeadDetail : LeadListItem
+public sealed class LeadDetail : LeadListItem
 {
     // Serialised after the list item's members (System.Text.Json writes derived members first otherwise).
     [JsonPropertyOrder(1)] public string? Notes { get; init; }
     [JsonPropertyOrder(2)] public IReadOnlyList<TagRef> Tags { get; set; } = [];
     [JsonPropertyOrder(3)] public JsonObject Metadata { get; init; } = new();
-    [JsonPropertyOrder(4)] public string Qualification => Public.LeadScoring.Qualification(Score);
+    [JsonPropertyOrder(4)] public string Qualification => LeadScoring.Qualification(Score);
     [JsonPropertyOrder(5)] public DuplicateRef? DuplicateOf { get; set; }
     [JsonPropertyOrder(6)] public string Channel { get; init; } = "";
     [JsonPropertyOrder(7)] public DateTime UpdatedAt { get; init; }

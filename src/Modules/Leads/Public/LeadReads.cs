@@ -1,11 +1,11 @@
-using Dapper;
 using Modules.Leads.Public;
+using Dapper;
 using Npgsql;
 
-namespace Modules.Leads.Data;
+namespace Modules.Leads.Public;
 
 /// <summary>Reads of a whole lead, shared by every slice that answers with the full lead.</summary>
-internal static class LeadReads
+public static class LeadReads
 {
     // Member names come through Access's published view; a removed member's leads are already unassigned.
     private const string DetailSql = """

@@ -1,0 +1,37 @@
+using FastEndpoints;
+using Kernel.Data;
+using Kernel.Http;
+using Kernel.Ids;
+using Kernel.Security;
+using Modules.Leads.Public;
+using Npgsql;
+
+namespace Modules.Duplicates.Features.MergeLeads;
+
+internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDetail>
+{
+    public override void Configure()
+    {
+        Post("/api/leads/{id}/merge");
+        Policies(AuthPolicies.Write);
+        Summary(s =>
+        {
+            s.Summary = "Merge a duplicate into this lead";
+            s.Description = "Folds `duplicateId` into `:id` in one transaction and answers the survivor. 422 `merge_self`; 409 `merge_conflict` " +
+                            "when a concurrent merge or delete changed either lead first; `dryRun: true` writes nothing.";
+        });
+    }
+
+    public override async Task HandleAsync(Request r, CancellationToken ct)
+    {
+        var caller = HttpContext.Caller();
+        var survivorId = LeadLookup.ParseOrNotFound(r.Id);
+        TypeId.TryParse(r.DuplicateId, IdPrefix.Lead, out var duplicateId);
+        if (survivorId == duplicateId)
+            throw new ApiProblemException(422, "merge_self", "Cannot merge a lead into itself", "duplicateId must name another lead.");
+        var survivor = await Retry.OnConflictAsync(
+            () => Merger.MergeAsync(db, caller.WorkspaceId, survivorId, duplicateId, r.DryRun ?? false, Actor.ApiKey(caller), ct),
+            _ => Merger.Conflict());
+        await Send.OkAsync(survivor, ct);
+    }
+}

@@ -1,0 +1,45 @@
+using Dapper;
+using Leads.Tests.Infrastructure;
+
+namespace Leads.Tests.Duplicates;
+
+/// <summary>Database invariants of duplicate groups and merges, checked after every race.</summary>
+public static class Invariants
+{
+    public static async Task AssertAsync(ApiFactory api, TestWorkspace ws)
+    {
+        await using var db = await api.OpenDbAsync();
+        // No lead is both merged away and live.
+        (await db.ExecuteScalarAsync<long>("""
+            SELECT count(*) FROM leads.merged_leads m JOIN leads.leads l ON l.id = m.id WHERE m.workspace_id = @Id
+            """, new { ws.Id })).ShouldBe(0, "a lead is both merged and live");
+        // Every tombstone points at a live lead (no chains to dead ends).
+        (await db.ExecuteScalarAsync<long>("""
+            SELECT count(*) FROM leads.merged_leads m LEFT JOIN leads.leads l ON l.id = m.merged_into
+            WHERE m.workspace_id = @Id AND l.id IS NULL AND NOT EXISTS (SELECT 1 FROM leads.merged_leads x WHERE x.id = m.merged_into)
+            """, new { ws.Id })).ShouldBe(0, "a tombstone points nowhere");
+        // Groups are one level deep and acyclic: a duplicate's primary is itself a primary.
+        (await db.ExecuteScalarAsync<long>("""
+            SELECT count(*) FROM leads.leads d JOIN leads.leads p ON p.id = d.duplicate_of
+            WHERE d.workspace_id = @Id AND p.duplicate_of IS NOT NULL
+            """, new { ws.Id })).ShouldBe(0, "a duplicate points at a duplicate");
+        // Counters agree with the rows.
+        (await db.ExecuteScalarAsync<long>("SELECT coalesce(sum(n), 0) FROM leads.lead_counts WHERE workspace_id = @Id", new { ws.Id }))
+            .ShouldBe(await db.ExecuteScalarAsync<long>("SELECT count(*) FROM leads.leads WHERE workspace_id = @Id", new { ws.Id }));
+    }
+
+    /// <summary>Every row of the workspace's leads, events, tag links and tombstones, as text.</summary>
+    public static async Task<string> SnapshotAsync(ApiFactory api, TestWorkspace ws)
+    {
+        await using var db = await api.OpenDbAsync();
+        var rows = await db.QueryAsync<string>("""
+            SELECT 'l' || row_to_json(l)::text FROM leads.leads l WHERE workspace_id = @Id
+            UNION ALL SELECT 'e' || row_to_json(e)::text FROM leads.events e WHERE workspace_id = @Id
+            UNION ALL SELECT 't' || row_to_json(t)::text FROM tags.lead_tags t WHERE workspace_id = @Id
+            UNION ALL SELECT 'm' || row_to_json(m)::text FROM leads.merged_leads m WHERE workspace_id = @Id
+            UNION ALL SELECT 'c' || row_to_json(c)::text FROM leads.lead_counts c WHERE workspace_id = @Id
+            ORDER BY 1
+            """, new { ws.Id });
+        return string.Join("\n", rows);
+    }
+}
