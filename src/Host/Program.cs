@@ -125,6 +125,15 @@ if (migrate)
 }
 
 app.UseMiddleware<ProblemMiddleware>();
+// GET/HEAD/DELETE carry no body in this API; many clients still send Content-Type: application/json on them,
+// which would make the endpoint try to read an empty JSON body and answer 400. Ignore it.
+app.Use((ctx, next) =>
+{
+    if ((HttpMethods.IsGet(ctx.Request.Method) || HttpMethods.IsHead(ctx.Request.Method) || HttpMethods.IsDelete(ctx.Request.Method))
+        && ctx.Request.ContentLength is null or 0 && !ctx.Request.Headers.ContainsKey("Transfer-Encoding"))
+        ctx.Request.ContentType = null;
+    return next(ctx);
+});
 // Spec §7: lead data (and everything else under /api) must never be cached by browsers or proxies.
 app.Use((ctx, next) =>
 {

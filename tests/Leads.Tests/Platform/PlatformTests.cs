@@ -46,6 +46,20 @@ public sealed class PlatformTests(RemoteAddressApiFactory api) : IClassFixture<R
     }
 
     [Fact]
+    public async Task Bodyless_requests_with_a_json_content_type_are_served()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        foreach (var method in new[] { HttpMethod.Get, HttpMethod.Delete })
+        {
+            var url = method == HttpMethod.Get ? "/api/users" : "/api/api-keys/key_00000000000000000000000000";
+            var m = new HttpRequestMessage(method, url) { Content = new ByteArrayContent([]) };
+            m.Content.Headers.ContentType = new("application/json");
+            var r = await ws.Full.SendAsync(m);
+            r.StatusCode.ShouldBe(method == HttpMethod.Get ? HttpStatusCode.OK : HttpStatusCode.NotFound, await r.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
     public async Task Wrong_method_is_a_405_problem()
     {
         var ws = await api.CreateWorkspaceAsync();
