@@ -146,6 +146,7 @@ app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c
 app.UseAuthentication();
 app.UseMiddleware<RateLimitMiddleware>();
 app.UseAuthorization();
+app.UseIdempotencyKeys();
 if (role.ServesApi)
 {
     app.UseFastEndpoints(c =>

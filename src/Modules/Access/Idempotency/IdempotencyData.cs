@@ -1,0 +1,82 @@
+using Dapper;
+using Npgsql;
+
+namespace Modules.Access.Idempotency;
+
+internal static class IdempotencyData
+{
+    internal sealed class Record
+    {
+        public byte[]? Fingerprint { get; init; }
+        public int? StatusCode { get; init; }
+        public string? ContentType { get; init; }
+        public string? Location { get; init; }
+        public byte[]? ResponseBody { get; init; }
+        public DateTime CreatedAt { get; init; }
+    }
+
+    // Expired or abandoned (in flight for over 10 minutes: the process died) records give way to a new request.
+    private const string ClaimSql = """
+        DELETE FROM access.idempotency_requests
+        WHERE workspace_id = @WorkspaceId AND key = @Key
+          AND (expires_at < now() OR (completed_at IS NULL AND created_at < now() - interval '10 minutes'));
+        INSERT INTO access.idempotency_requests (workspace_id, key) VALUES (@WorkspaceId, @Key)
+        ON CONFLICT (workspace_id, key) DO NOTHING
+        RETURNING true;
+        """;
+
+    private const string FindSql = """
+        SELECT fingerprint, status_code, content_type, location, response_body, created_at
+        FROM access.idempotency_requests
+        WHERE workspace_id = @WorkspaceId AND key = @Key
+        """;
+
+    private const string CompleteSql = """
+        UPDATE access.idempotency_requests
+        SET fingerprint = @Fingerprint, status_code = @StatusCode, content_type = @ContentType, location = @Location,
+            response_body = @ResponseBody, completed_at = now()
+        WHERE workspace_id = @WorkspaceId AND key = @Key
+        """;
+
+    private const string ReleaseSql = "DELETE FROM access.idempotency_requests WHERE workspace_id = @WorkspaceId AND key = @Key";
+
+    private const string SweepSql = """
+        DELETE FROM access.idempotency_requests
+        WHERE ctid = ANY(ARRAY(SELECT ctid FROM access.idempotency_requests WHERE expires_at < now() LIMIT 1000))
+        """;
+
+    public static async Task<bool> TryClaimAsync(NpgsqlDataSource db, Guid workspaceId, string key, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<bool?>(new CommandDefinition(ClaimSql, new { WorkspaceId = workspaceId, Key = key }, cancellationToken: ct)) == true;
+    }
+
+    public static async Task<Record?> FindAsync(NpgsqlDataSource db, Guid workspaceId, string key, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<Record>(new CommandDefinition(FindSql, new { WorkspaceId = workspaceId, Key = key }, cancellationToken: ct));
+    }
+
+    public static async Task CompleteAsync(NpgsqlDataSource db, Guid workspaceId, string key, byte[] fingerprint, int status,
+        string? contentType, string? location, byte[] body, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(CompleteSql, new
+        {
+            WorkspaceId = workspaceId, Key = key, Fingerprint = fingerprint, StatusCode = status, ContentType = contentType,
+            Location = location, ResponseBody = body,
+        }, cancellationToken: ct));
+    }
+
+    public static async Task ReleaseAsync(NpgsqlDataSource db, Guid workspaceId, string key)
+    {
+        await using var conn = await db.OpenConnectionAsync(CancellationToken.None);
+        await conn.ExecuteAsync(new CommandDefinition(ReleaseSql, new { WorkspaceId = workspaceId, Key = key }));
+    }
+
+    public static async Task SweepAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(SweepSql, cancellationToken: ct));
+    }
+}

@@ -1,0 +1,119 @@
+using System.Security.Cryptography;
+using System.Text;
+using Kernel.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Npgsql;
+
+namespace Modules.Access.Idempotency;
+
+/// <summary>
+/// <c>Idempotency-Key</c> on the create-style POSTs (docs/api.md): scoped per workspace, kept 24 h. The first
+/// request with a key claims it (a primary-key insert, so exactly one of concurrent requests runs), executes,
+/// and stores its status and body with a fingerprint of method, path, query and body. A later request with
+/// the same key and the same fingerprint gets the stored answer replayed (<c>Idempotent-Replayed: true</c>);
+/// a different fingerprint is 422 <c>idempotency_key_reused</c>; while the first is still running, 409
+/// <c>idempotency_key_in_flight</c>. 5xx, 409 and 429 answers are not stored: the key can be retried.
+/// Runs after authorization, so refused requests never claim a key.
+/// </summary>
+internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSource db)
+{
+    public const string Header = "Idempotency-Key";
+
+    /// <summary>The routes that honour the header (method + route pattern).</summary>
+    public static readonly IReadOnlySet<string> Routes = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "POST /api/leads",
+        "POST /api/leads/import",
+        "POST /api/leads/{id}/merge",
+        "POST /api/leads/{id}/tags",
+        "POST /api/leads/exports",
+    };
+
+    public async Task InvokeAsync(HttpContext ctx)
+    {
+        if (!ctx.Request.Headers.TryGetValue(Header, out var values) || ctx.User.Identity?.IsAuthenticated != true
+            || ctx.GetEndpoint() is not RouteEndpoint endpoint
+            || !Routes.Contains($"{ctx.Request.Method} /{endpoint.RoutePattern.RawText?.TrimStart('/')}"))
+        {
+            await next(ctx);
+            return;
+        }
+        var key = values.Count == 1 ? values[0] : null;
+        if (key is null || key.Length is 0 or > 255 || key.Any(c => c is < '!' or > '~'))
+            throw new ApiProblemException(400, ProblemCodes.ValidationFailed, "Invalid Idempotency-Key", "Send one Idempotency-Key of 1–255 visible ASCII characters.",
+                new Dictionary<string, string[]> { [Header] = ["Must be 1–255 visible ASCII characters."] });
+
+        var workspaceId = ctx.Caller().WorkspaceId;
+        var ct = ctx.RequestAborted;
+        if (await IdempotencyData.TryClaimAsync(db, workspaceId, key, ct))
+        {
+            if (Random.Shared.Next(200) == 0) await IdempotencyData.SweepAsync(db, ct);
+            await ExecuteAndStoreAsync(ctx, workspaceId, key);
+            return;
+        }
+
+        var record = await IdempotencyData.FindAsync(db, workspaceId, key, ct);
+        if (record?.StatusCode is null)
+            throw new ApiProblemException(409, "idempotency_key_in_flight", "Request in progress",
+                "A request with this Idempotency-Key is still being processed. Retry after it completes.");
+        using var hash = StartFingerprint(ctx.Request);
+        await new HashingReadStream(ctx.Request.Body, hash).DrainAsync(ct);
+        if (!CryptographicOperations.FixedTimeEquals(hash.GetHashAndReset(), record.Fingerprint))
+            throw new ApiProblemException(422, "idempotency_key_reused", "Idempotency-Key reused",
+                "This Idempotency-Key was used for a different request (method, path or body). Use a new key for a new request.");
+
+        ctx.Response.StatusCode = record.StatusCode.Value;
+        if (record.ContentType is not null) ctx.Response.ContentType = record.ContentType;
+        if (record.Location is not null) ctx.Response.Headers.Location = record.Location;
+        ctx.Response.Headers["Idempotent-Replayed"] = "true";
+        if (record.ResponseBody is { Length: > 0 } body) await ctx.Response.Body.WriteAsync(body, ct);
+    }
+
+    private async Task ExecuteAndStoreAsync(HttpContext ctx, Guid workspaceId, string key)
+    {
+        using var hash = StartFingerprint(ctx.Request);
+        var hashing = new HashingReadStream(ctx.Request.Body, hash);
+        ctx.Request.Body = hashing;
+        var original = ctx.Response.Body;
+        using var captured = new MemoryStream();
+        ctx.Response.Body = captured;
+        try
+        {
+            try
+            {
+                await next(ctx);
+            }
+            catch (ApiProblemException p) when (!IsTransient(p.Status))
+            {
+                // A definitive refusal (400, 404, 422…) is an answer like any other: store it so a retry replays it.
+                await Problems.WriteAsync(ctx, p);
+            }
+            await hashing.DrainAsync(ctx.RequestAborted);
+        }
+        catch
+        {
+            ctx.Response.Body = original;
+            await IdempotencyData.ReleaseAsync(db, workspaceId, key);
+            throw;
+        }
+        ctx.Response.Body = original;
+        var status = ctx.Response.StatusCode;
+        if (IsTransient(status)) await IdempotencyData.ReleaseAsync(db, workspaceId, key);
+        else
+            await IdempotencyData.CompleteAsync(db, workspaceId, key, hash.GetHashAndReset(), status, ctx.Response.ContentType,
+                ctx.Response.Headers.Location.FirstOrDefault(), captured.ToArray(), CancellationToken.None);
+        captured.Position = 0;
+        await captured.CopyToAsync(original, ctx.RequestAborted);
+    }
+
+    // Server errors, conflicts and rate limits say "not now", not "no": the same key may run again.
+    private static bool IsTransient(int status) => status is >= 500 or 409 or 429;
+
+    private static IncrementalHash StartFingerprint(HttpRequest request)
+    {
+        var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes($"{request.Method} {request.Path}{request.QueryString}\n"));
+        return hash;
+    }
+}
