@@ -1,0 +1,242 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Dapper;
+using Leads.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Leads.Tests.Security;
+
+/// <summary>Keeps every log line the host writes, to prove no plaintext key ever reaches a log.</summary>
+public sealed class LogCapturingFactory : ApiFactory
+{
+    public ConcurrentQueue<string> Lines { get; } = new();
+
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Debug" };
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureLogging(l => l.AddProvider(new Provider(Lines)));
+    }
+
+    private sealed class Provider(ConcurrentQueue<string> lines) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string category) => new Logger(category, lines);
+        public void Dispose() { }
+    }
+
+    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel level) => true;
+        public void Log<TState>(LogLevel level, EventId id, TState state, Exception? ex, Func<TState, Exception?, string> format) =>
+            lines.Enqueue($"{category}: {format(state, ex)} {ex}");
+    }
+}
+
+/// <summary>
+/// Security tests generated from the route table: every registered /api route must have an entry in
+/// <see cref="Matrix"/> (a new route fails the first test until it is covered), and every entry is then
+/// called without a key, with a read key, and with another workspace's IDs.
+/// </summary>
+public sealed partial class SecurityMatrixTests(LogCapturingFactory api) : IClassFixture<LogCapturingFactory>
+{
+    [System.Text.RegularExpressions.GeneratedRegex("5l_live_[0-9A-Za-z]{38}")]
+    private static partial System.Text.RegularExpressions.Regex FullKeyPattern();
+    private static readonly System.Text.RegularExpressions.Regex FullKey = FullKeyPattern();
+
+    /// <summary>Objects of one workspace that routes can point at, plus a marker string only its data contains.</summary>
+    public sealed record World(TestWorkspace Ws, string Lead, string Lead2, string Source, string Token, string Tag, string User, string Key,
+        string? Import, string? Export, string Marker);
+
+    private delegate HttpRequestMessage Call(World w);
+
+    private static HttpRequestMessage R(HttpMethod m, string url, object? body = null) =>
+        new(m, url) { Content = body is null ? null : Http.Json(body) };
+
+    private static HttpRequestMessage Csv(string url) =>
+        new(HttpMethod.Post, url) { Content = new StringContent("email,firstName\nm@x.io,M\n", Encoding.UTF8, "text/csv") };
+
+    private static readonly Dictionary<string, Call> Matrix = new()
+    {
+        ["GET /api/api-keys"] = _ => R(HttpMethod.Get, "/api/api-keys"),
+        ["POST /api/api-keys"] = _ => R(HttpMethod.Post, "/api/api-keys", new { label = "m", scope = "read" }),
+        ["PATCH /api/api-keys/{id}"] = w => R(HttpMethod.Patch, $"/api/api-keys/{w.Key}", new { label = "renamed" }),
+        ["DELETE /api/api-keys/{id}"] = w => R(HttpMethod.Delete, $"/api/api-keys/{w.Key}"),
+        ["GET /api/users"] = _ => R(HttpMethod.Get, "/api/users"),
+        ["POST /api/users"] = _ => R(HttpMethod.Post, "/api/users", new { name = "M", email = $"m{Guid.NewGuid():N}@x.io", role = "member" }),
+        ["DELETE /api/users/{id}"] = w => R(HttpMethod.Delete, $"/api/users/{w.User}"),
+        ["GET /api/leads"] = _ => R(HttpMethod.Get, "/api/leads"),
+        ["POST /api/leads"] = _ => R(HttpMethod.Post, "/api/leads", new { email = "new@x.io" }),
+        ["GET /api/leads/stats"] = _ => R(HttpMethod.Get, "/api/leads/stats"),
+        ["GET /api/leads/export"] = _ => R(HttpMethod.Get, "/api/leads/export"),
+        ["GET /api/leads/{id}"] = w => R(HttpMethod.Get, $"/api/leads/{w.Lead}"),
+        ["DELETE /api/leads/{id}"] = w => R(HttpMethod.Delete, $"/api/leads/{w.Lead}"),
+        ["GET /api/leads/{id}/events"] = w => R(HttpMethod.Get, $"/api/leads/{w.Lead}/events"),
+        ["GET /api/leads/{id}/duplicates"] = w => R(HttpMethod.Get, $"/api/leads/{w.Lead}/duplicates"),
+        ["PUT /api/leads/{id}/status"] = w => R(HttpMethod.Put, $"/api/leads/{w.Lead}/status", new { status = "closed" }),
+        ["PUT /api/leads/{id}/notes"] = w => R(HttpMethod.Put, $"/api/leads/{w.Lead}/notes", new { notes = "pwned" }),
+        ["PUT /api/leads/{id}/assign"] = w => R(HttpMethod.Put, $"/api/leads/{w.Lead}/assign", new { userId = (string?)null }),
+        ["POST /api/leads/{id}/merge"] = w => R(HttpMethod.Post, $"/api/leads/{w.Lead}/merge", new { duplicateId = w.Lead2 }),
+        ["POST /api/leads/{id}/tags"] = w => R(HttpMethod.Post, $"/api/leads/{w.Lead}/tags", new { name = "pwned" }),
+        ["DELETE /api/leads/{id}/tags/{tagId}"] = w => R(HttpMethod.Delete, $"/api/leads/{w.Lead}/tags/{w.Tag}"),
+        ["GET /api/tags"] = _ => R(HttpMethod.Get, "/api/tags"),
+        ["DELETE /api/tags/{id}"] = w => R(HttpMethod.Delete, $"/api/tags/{w.Tag}"),
+        ["GET /api/sources"] = _ => R(HttpMethod.Get, "/api/sources"),
+        ["POST /api/sources"] = _ => R(HttpMethod.Post, "/api/sources", new { name = "M" }),
+        ["GET /api/sources/{id}"] = w => R(HttpMethod.Get, $"/api/sources/{w.Source}"),
+        ["PUT /api/sources/{id}"] = w => R(HttpMethod.Put, $"/api/sources/{w.Source}", new { name = "pwned" }),
+        ["DELETE /api/sources/{id}"] = w => R(HttpMethod.Delete, $"/api/sources/{w.Source}"),
+        ["POST /api/sources/{id}/regenerate-token"] = w => R(HttpMethod.Post, $"/api/sources/{w.Source}/regenerate-token"),
+        ["POST /api/webhooks/{token}"] = w => R(HttpMethod.Post, $"/api/webhooks/{w.Token}", new { email = "hook@x.io" }),
+        ["POST /api/webhooks/inbound/{token}"] = w => R(HttpMethod.Post, $"/api/webhooks/inbound/{w.Token}", new { email = "hook@x.io" }),
+        ["POST /api/leads/import"] = _ => Csv("/api/leads/import"),
+        ["GET /api/leads/imports"] = _ => R(HttpMethod.Get, "/api/leads/imports"),
+        ["GET /api/leads/imports/{id}"] = w => R(HttpMethod.Get, $"/api/leads/imports/{w.Import}"),
+        ["GET /api/leads/imports/{id}/errors"] = w => R(HttpMethod.Get, $"/api/leads/imports/{w.Import}/errors"),
+        ["POST /api/leads/exports"] = _ => R(HttpMethod.Post, "/api/leads/exports", new { }),
+        ["GET /api/leads/exports/{id}"] = w => R(HttpMethod.Get, $"/api/leads/exports/{w.Export}"),
+        ["GET /api/leads/exports/{id}/file"] = w => R(HttpMethod.Get, $"/api/leads/exports/{w.Export}/file"),
+    };
+
+    private static bool IsWebhook(string route) => route.StartsWith("POST /api/webhooks/", StringComparison.Ordinal);
+    private static bool TakesId(string route) => route.Contains('{');
+
+    private HashSet<string> Registered() => api.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+        .Where(e => e.RoutePattern.RawText!.TrimStart('/').StartsWith("api/", StringComparison.Ordinal))
+        .SelectMany(e => (e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.IHttpMethodMetadata>()?.HttpMethods ?? [])
+            .Select(m => $"{m} /{e.RoutePattern.RawText!.TrimStart('/')}"))
+        .ToHashSet();
+
+    private async Task<World> WorldAsync()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var marker = "mk" + Guid.NewGuid().ToString("N")[..12];
+        var lead = await ws.CreateLeadAsync(new { email = $"{marker}@victim.io", firstName = marker, notes = marker });
+        var lead2 = await ws.CreateLeadAsync(new { email = $"{marker}2@victim.io" });
+        var source = await (await ws.Full.PostJsonAsync("/api/sources", new { name = marker })).BodyAsync();
+        var tag = await (await ws.Full.PostJsonAsync($"/api/leads/{lead.Id()}/tags", new { name = marker })).BodyAsync();
+        var user = await (await ws.Full.PostJsonAsync("/api/users", new { name = marker, email = $"{marker}@victim.io", role = "member" })).BodyAsync();
+        var key = await (await ws.Full.PostJsonAsync("/api/api-keys", new { label = marker, scope = "read" })).BodyAsync();
+        var routes = Registered();
+        string? import = null, export = null;
+        if (routes.Contains("POST /api/leads/import"))
+            import = (await (await ws.Full.SendAsync(Csv("/api/leads/import"))).BodyAsync())["id"]?.GetValue<string>();
+        if (routes.Contains("POST /api/leads/exports"))
+            export = (await (await ws.Full.PostJsonAsync("/api/leads/exports", new { })).BodyAsync())["id"]?.GetValue<string>();
+        return new World(ws, lead.Id(), lead2.Id(), source.Id(), source["webhookToken"]!.GetValue<string>(), tag.Id(), user.Id(), key.Id(),
+            import, export, marker);
+    }
+
+    /// <summary>Every row of every table that carries a workspace_id, for this workspace, as one string (last_used_at aside).</summary>
+    private async Task<string> FingerprintAsync(Guid workspaceId)
+    {
+        await using var db = await api.OpenDbAsync();
+        var tables = (await db.QueryAsync<string>("""
+            SELECT format('%I.%I', table_schema, table_name) FROM information_schema.columns
+            WHERE column_name = 'workspace_id' AND table_schema IN ('access', 'leads', 'tags', 'duplicates', 'import')
+              AND table_name NOT LIKE 'v\_%' AND table_name <> 'idempotency_requests'
+            ORDER BY 1
+            """)).ToList();
+        tables.Count.ShouldBeGreaterThan(5);
+        var sb = new StringBuilder();
+        foreach (var t in tables)
+        {
+            var rows = await db.QueryAsync<string>($"SELECT ((row_to_json(x)::jsonb) - 'last_used_at')::text FROM {t} x WHERE workspace_id = @W ORDER BY 1", new { W = workspaceId });
+            sb.Append(t).Append(':').AppendJoin('\n', rows).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    [Fact]
+    public void Every_registered_route_is_in_the_matrix()
+    {
+        var missing = Registered().Where(r => !Matrix.ContainsKey(r)).ToList();
+        missing.ShouldBeEmpty("routes without a security-matrix entry");
+        Registered().Count.ShouldBeGreaterThan(25);
+    }
+
+    [Fact]
+    public async Task Without_a_key_every_route_is_401_except_the_webhook()
+    {
+        var w = await WorldAsync();
+        foreach (var route in Registered().Where(r => !IsWebhook(r)).Order())
+        {
+            var r = await api.Client().SendAsync(Matrix[route](w));
+            r.StatusCode.ShouldBe(HttpStatusCode.Unauthorized, route);
+            (await r.Content.ReadAsStringAsync()).ShouldContain("\"code\"", customMessage: route);
+        }
+    }
+
+    [Fact]
+    public async Task A_read_key_gets_403_on_every_write_and_nothing_changes()
+    {
+        var w = await WorldAsync();
+        var before = await FingerprintAsync(w.Ws.Id);
+        foreach (var route in Registered().Where(r => !r.StartsWith("GET ", StringComparison.Ordinal) && !IsWebhook(r)).Order())
+        {
+            var r = await w.Ws.Read.SendAsync(Matrix[route](w));
+            await r.ShouldBeProblemAsync(HttpStatusCode.Forbidden, "insufficient_scope");
+        }
+        (await FingerprintAsync(w.Ws.Id)).ShouldBe(before);
+    }
+
+    [Fact]
+    public async Task Another_workspaces_ids_are_404_everywhere_and_its_rows_stay_unchanged()
+    {
+        var victim = await WorldAsync();
+        var attacker = await WorldAsync();
+        var before = await FingerprintAsync(victim.Ws.Id);
+        var bodies = new List<string>();
+        foreach (var route in Registered().Where(r => TakesId(r) && !IsWebhook(r)).Order())
+        {
+            // The attacker's own full key, aimed at the victim's objects (for two-ID routes: both the victim's).
+            var r = await attacker.Ws.Full.SendAsync(Matrix[route](victim));
+            var body = await r.Content.ReadAsStringAsync();
+            r.StatusCode.ShouldBe(HttpStatusCode.NotFound, $"{route}: {body}");
+            bodies.Add(body);
+            // Mixed: the attacker's lead with the victim's second ID (merge, tag detach).
+            if (route is "POST /api/leads/{id}/merge" or "DELETE /api/leads/{id}/tags/{tagId}")
+            {
+                var mixed = Matrix[route](victim with { Lead = attacker.Lead });
+                var m = await attacker.Ws.Full.SendAsync(mixed);
+                ((int)m.StatusCode).ShouldBeOneOf([400, 404], route);
+            }
+        }
+        (await FingerprintAsync(victim.Ws.Id)).ShouldBe(before);
+        bodies.ShouldAllBe(b => !b.Contains(victim.Marker));
+    }
+
+    [Fact]
+    public async Task No_response_leaks_key_hashes_other_workspaces_data_or_stack_traces_and_no_log_has_a_plaintext_key()
+    {
+        var victim = await WorldAsync();
+        var attacker = await WorldAsync();
+        await using var db = await api.OpenDbAsync();
+        var hashes = (await db.QueryAsync<byte[]>("SELECT key_hash FROM access.api_keys")).SelectMany(h => new[]
+            { Convert.ToHexString(h), Convert.ToHexString(h).ToLowerInvariant(), Convert.ToBase64String(h) }).ToList();
+
+        foreach (var route in Registered().Order())
+        {
+            foreach (var client in new[] { attacker.Ws.Full, attacker.Ws.Read, api.Client() })
+            {
+                var r = await client.SendAsync(Matrix[route](attacker));
+                var body = await r.Content.ReadAsStringAsync();
+                ((int)r.StatusCode).ShouldBeLessThan(500, $"{route}: {body}");
+                body.ShouldNotContain(victim.Marker, customMessage: route);
+                body.ShouldNotContain("   at ", customMessage: route);
+                body.ShouldNotContain("Exception", customMessage: route);
+                foreach (var h in hashes) body.ShouldNotContain(h, customMessage: route);
+                // The 12-character display prefix is public; a whole key only ever appears in its own creation response.
+                if (route != "POST /api/api-keys") FullKey.IsMatch(body).ShouldBeFalse(route);
+            }
+        }
+        foreach (var line in api.Lines) FullKey.IsMatch(line).ShouldBeFalse(line);
+        api.Lines.ShouldNotBeEmpty();
+    }
+}
