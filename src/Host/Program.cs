@@ -68,6 +68,8 @@ builder.Services.SwaggerDocument(o =>
     o.EnableJWTBearerAuth = false;
     o.DocumentSettings = s =>
     {
+        s.SchemaSettings.SchemaNameGenerator = new SliceSchemaNameGenerator();
+        s.SchemaSettings.SchemaProcessors.Add(new TypeIdSchemaProcessor());
         s.DocumentName = "v1";
         s.Title = "Leads API";
         s.Version = "v1";

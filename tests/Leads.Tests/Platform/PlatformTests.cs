@@ -196,3 +196,18 @@ public sealed class DashboardPasswordTests(PasswordDashboardFactory api) : IClas
         (await c.SendAsync(Req("admin:s3cret"))).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 }
+
+public sealed class OpenApiSchemaTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    [Fact]
+    public async Task Schemas_are_named_after_their_slice_and_ids_are_documented_as_typeids()
+    {
+        var doc = (await (await api.Client().GetAsync("/openapi/v1.json")).BodyAsync()).AsObject();
+        var schemas = doc["components"]!["schemas"]!.AsObject();
+        schemas.Select(s => s.Key).ShouldNotContain(k => System.Text.RegularExpressions.Regex.IsMatch(k, @"^(Request|Response)\d*$"));
+        schemas.ContainsKey("CreateLeadRequest").ShouldBeTrue(string.Join(", ", schemas.Select(s => s.Key)));
+        var id = schemas["LeadListItem"]!["properties"]!["id"]!;   // LeadDetail extends it (allOf)
+        id["pattern"]!.GetValue<string>().ShouldStartWith("^lead_");
+        id["format"].ShouldBeNull();
+    }
+}
