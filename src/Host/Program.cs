@@ -49,6 +49,9 @@ if (migrate) await DatabaseBootstrap.MigrateAsync(database.ConnectionString, boo
 Db.ConfigureDapper();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(database.ConnectionString) { Name = "leads" }.Build());
+builder.Services.AddSingleton(sp => builder.Configuration.GetConnectionString("LeadsRead") is { Length: > 0 } replica
+    ? new ReadDataSource(new NpgsqlDataSourceBuilder(replica) { Name = "leads-read" }.Build())
+    : new ReadDataSource(sp.GetRequiredService<NpgsqlDataSource>()));
 builder.Services
     .AddAccessModule(builder.Configuration)
     .AddLeadsModule(builder.Configuration)

@@ -20,7 +20,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>Extra configuration a test class needs (e.g. a low rate limit).</summary>
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         ConnectionString = await TestCluster.CreateDatabaseAsync(GetType().Name);
         _ = Services; // build the host now, so failures surface in the fixture rather than the first test

@@ -1,5 +1,6 @@
 using Dapper;
 using FastEndpoints;
+using Kernel.Data;
 using FluentValidation;
 using Kernel.Http;
 using Modules.Leads.Data;
@@ -8,7 +9,7 @@ using Npgsql;
 
 namespace Modules.Leads.Features.LeadStats;
 
-internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response>
+internal sealed class Endpoint(ReadDataSource db) : Endpoint<Request, Response>
 {
     public override void Configure()
     {

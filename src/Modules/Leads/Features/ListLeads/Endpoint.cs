@@ -1,4 +1,5 @@
 using FastEndpoints;
+using Kernel.Data;
 using Kernel.Http;
 using Modules.Leads.Data;
 using Modules.Leads.Public;
@@ -6,7 +7,7 @@ using Npgsql;
 
 namespace Modules.Leads.Features.ListLeads;
 
-internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, PagedResponse<LeadListItem>>
+internal sealed class Endpoint(ReadDataSource db) : Endpoint<Request, PagedResponse<LeadListItem>>
 {
     public override void Configure()
     {
