@@ -65,14 +65,19 @@ public sealed class ExportLeadsTests(ExportApiFactory api) : IClassFixture<Expor
     {
         var ws = await api.CreateWorkspaceAsync();
         var lead = await ws.CreateLeadAsync(new { firstName = "Ann", company = "Smith, Jones & \"Partners\"" });
+        var hash = await ws.CreateLeadAsync(new { firstName = "#1", company = "a \"b\" c" });
         // Intake refuses line breaks in these fields; older or bulk data may still hold them.
         await api.SetColumnAsync(lead, "last_name", "two\r\nlines");
         await api.SetColumnAsync(lead, "email", "new\nline@x.io");
         var body = (await ws.Read.ExportAsync()).Body;
 
         body.ShouldContain(",\"new\nline@x.io\",Ann,\"two\r\nlines\",,\"Smith, Jones & \"\"Partners\"\"\",new,");
-        var row = ExportTestKit.ParseCsv(body)[1];
-        row[1..6].ShouldBe(["new\nline@x.io", "Ann", "two\r\nlines", "", "Smith, Jones & \"Partners\""]);
+        // A leading '#' is quoted too, so no reader can mistake the line for a comment.
+        body.ShouldContain($"{hash.Id()},,\"#1\",,,\"a \"\"b\"\" c\",new,");
+        var rows = ExportTestKit.ParseCsv(body);
+        rows.Count.ShouldBe(3);
+        rows[2][1..6].ShouldBe(["new\nline@x.io", "Ann", "two\r\nlines", "", "Smith, Jones & \"Partners\""]);
+        rows[1][1..6].ShouldBe(["", "#1", "", "", "a \"b\" c"]);
     }
 
     [Fact]
