@@ -43,9 +43,10 @@ internal sealed class ExportLeadsJob(NpgsqlDataSource db, ExportSettings setting
             else
                 log.LogInformation("Export {ExportId} was completed by a concurrent run", exportId);
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (Exception) when (ct.IsCancellationRequested)
         {
-            // Shutdown: Hangfire runs the job again on the next start; the rolled-back transaction left nothing behind.
+            // Shutdown (Npgsql may report the interrupted read as a timeout rather than a cancellation): Hangfire runs
+            // the job again on the next start; the rolled-back transaction left nothing behind.
             await ExportRuns.RequeueAsync(db, exportId);
             throw;
         }

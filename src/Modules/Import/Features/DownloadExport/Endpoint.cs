@@ -66,7 +66,13 @@ internal sealed class Endpoint(NpgsqlDataSource db, ILogger<Endpoint> log) : End
             // Closing the reader would otherwise pull the remaining chunks over the wire for nobody.
             abandoned = true;
             Data.Cancel(cmd);
-            if (!response.HasStarted || (e is OperationCanceledException && ct.IsCancellationRequested)) throw;
+            if (ct.IsCancellationRequested)
+            {
+                // The client went away (Npgsql may report that as a cancellation, a timeout or a broken connection).
+                log.LogInformation("Export {ExportId} download stopped: the client disconnected ({Reason})", id, e.GetType().Name);
+                return;
+            }
+            if (!response.HasStarted) throw;
             // Too late for a problem response, and a cleanly ended body would look like a complete file: abort instead.
             log.LogError(e, "Export {ExportId} download failed after the response started; aborting the connection", id);
             HttpContext.Abort();

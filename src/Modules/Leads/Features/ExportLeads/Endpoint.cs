@@ -44,7 +44,13 @@ internal sealed class Endpoint(NpgsqlDataSource db, TimeProvider clock, ILogger<
         {
             await export.WriteAsync(response.Body, ct);
         }
-        catch (Exception e) when (response.HasStarted && !(e is OperationCanceledException && ct.IsCancellationRequested))
+        catch (Exception e) when (ct.IsCancellationRequested)
+        {
+            // The client went away. Npgsql may report the interrupted read as a cancellation, a timeout or a broken
+            // connection; either way the query is stopped, nobody is waiting for the rest, and it is no server error.
+            log.LogInformation("CSV export stopped: the client disconnected ({Reason})", e.GetType().Name);
+        }
+        catch (Exception e) when (response.HasStarted)
         {
             // Too late for a problem response. Ending the chunked body normally would hand the client a truncated file
             // that looks complete; aborting the connection makes the failure visible to it.
