@@ -35,13 +35,13 @@ internal sealed class Endpoint(NpgsqlDataSource db, TimeProvider clock, ILogger<
     public override async Task HandleAsync(Request r, CancellationToken ct)
     {
         var (filter, _) = LeadFilter.Parse(HttpContext.Caller().WorkspaceId, r);
-        // The query starts before any byte is sent: a database failure here is still a clean problem response.
-        await using var export = await LeadCsvExport.OpenAsync(db, filter!, ct);
         var response = HttpContext.Response;
-        response.ContentType = LeadCsvExport.ContentType;
-        response.Headers.ContentDisposition = LeadCsvExport.ContentDisposition(clock.GetUtcNow());
         try
         {
+            // The query starts before any byte is sent: a database failure here is still a clean problem response.
+            await using var export = await LeadCsvExport.OpenAsync(db, filter!, ct);
+            response.ContentType = LeadCsvExport.ContentType;
+            response.Headers.ContentDisposition = LeadCsvExport.ContentDisposition(clock.GetUtcNow());
             await export.WriteAsync(response.Body, ct);
         }
         catch (Exception e) when (ct.IsCancellationRequested)
@@ -50,7 +50,13 @@ internal sealed class Endpoint(NpgsqlDataSource db, TimeProvider clock, ILogger<
             // connection; either way the query is stopped, nobody is waiting for the rest, and it is no server error.
             log.LogInformation("CSV export stopped: the client disconnected ({Reason})", e.GetType().Name);
         }
-        catch (Exception e) when (response.HasStarted)
+        catch (Exception) when (!response.HasStarted)
+        {
+            // Nothing sent yet: the problem response must not arrive as a CSV attachment.
+            response.Headers.ContentDisposition = default;
+            throw;
+        }
+        catch (Exception e)
         {
             // Too late for a problem response. Ending the chunked body normally would hand the client a truncated file
             // that looks complete; aborting the connection makes the failure visible to it.
