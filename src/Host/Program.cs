@@ -131,12 +131,21 @@ if (migrate)
 
 app.UseMiddleware<ProblemMiddleware>();
 // GET/HEAD/DELETE carry no body in this API; many clients still send Content-Type: application/json on them,
-// which would make the endpoint try to read an empty JSON body and answer 400. Ignore it.
+// which would make the endpoint try to read an empty JSON body and answer 400. Ignore it there.
 app.Use((ctx, next) =>
 {
-    if ((HttpMethods.IsGet(ctx.Request.Method) || HttpMethods.IsHead(ctx.Request.Method) || HttpMethods.IsDelete(ctx.Request.Method))
-        && ctx.Request.ContentLength is null or 0 && !ctx.Request.Headers.ContainsKey("Transfer-Encoding"))
+    var method = ctx.Request.Method;
+    var empty = ctx.Request.ContentLength is null or 0 && !ctx.Request.Headers.ContainsKey("Transfer-Encoding");
+    if ((HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsDelete(method)) && empty)
         ctx.Request.ContentType = null;
+    // A write with no body at all reads as an empty JSON object, so the endpoint's own validation answers
+    // (a 400 naming the missing fields) instead of a bare 415.
+    else if ((HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsPatch(method)) && empty && ctx.Request.ContentType is null)
+    {
+        ctx.Request.ContentType = "application/json";
+        ctx.Request.Body = new MemoryStream("{}"u8.ToArray());
+        ctx.Request.ContentLength = 2;
+    }
     return next(ctx);
 });
 // Spec §7: lead data (and everything else under /api) must never be cached by browsers or proxies.

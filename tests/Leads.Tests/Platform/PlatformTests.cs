@@ -60,6 +60,15 @@ public sealed class PlatformTests(RemoteAddressApiFactory api) : IClassFixture<R
     }
 
     [Fact]
+    public async Task A_write_without_any_body_or_content_type_is_validated_like_an_empty_object()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var r = await ws.Full.PostAsync("/api/users", null);
+        (await r.ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed"))["errors"]!["name"].ShouldNotBeNull();
+        await (await ws.Full.PutAsync("/api/leads/lead_00000000000000000000000000/status", null)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+    }
+
+    [Fact]
     public async Task Wrong_method_is_a_405_problem()
     {
         var ws = await api.CreateWorkspaceAsync();
