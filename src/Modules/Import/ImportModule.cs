@@ -1,11 +1,36 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Modules.Import.Jobs;
+using Modules.Leads.Public;
+using Npgsql;
 
 namespace Modules.Import;
 
+/// <summary>CSV import (spec §3.7): upload, the background job, status and error reports. See README.md.</summary>
 public static class ImportModule
 {
-    public static IServiceCollection AddImportModule(this IServiceCollection services, IConfiguration config) => services;
+    /// <summary>The Hangfire queue import jobs run on (a server with a bounded worker count of its own).</summary>
+    public const string Queue = ImportLeadsJob.Queue;
+
+    public static IServiceCollection AddImportModule(this IServiceCollection services, IConfiguration config)
+    {
+        services.AddSingleton(ImportOptions.From(config));
+        services.AddTransient(sp => new ImportLeadsJob(sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetRequiredService<IBulkDuplicateDetector>(), sp.GetRequiredService<ImportOptions>(),
+            sp.GetRequiredService<ILogger<ImportLeadsJob>>()));
+        return services;
+    }
+
+    /// <summary>Where import jobs run: at start, re-enqueue imports that no worker is running (left by a crash).</summary>
+    public static IServiceCollection AddImportWorker(this IServiceCollection services)
+    {
+        services.AddHostedService<ImportRecovery>();
+        return services;
+    }
+
+    /// <summary>Import jobs one worker node runs at once (<c>Import:Workers</c>, default 1).</summary>
+    public static int WorkerCount(IConfiguration config) => ImportOptions.From(config).Workers;
 
     /// <summary>The assembly FastEndpoints reads this module's endpoints and validators from.</summary>
     public static System.Reflection.Assembly Assembly => typeof(ImportModule).Assembly;
