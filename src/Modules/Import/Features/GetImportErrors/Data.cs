@@ -9,9 +9,19 @@ internal static class Data
 
     private const string ErrorsSql = "SELECT line, message, fields FROM import.row_errors WHERE import_id = @Id ORDER BY row_no";
 
-    internal sealed record Head(string FileName, string[]? Header);
+    // Property-set classes: Dapper matches constructors on the reader's field types, and text[] reads as System.Array.
+    internal sealed class Head
+    {
+        public string FileName { get; init; } = "";
+        public string[]? Header { get; init; }
+    }
 
-    internal sealed record ErrorRow(long Line, string Message, string[] Fields);
+    internal sealed class ErrorRow
+    {
+        public long Line { get; init; }
+        public string Message { get; init; } = "";
+        public string[] Fields { get; init; } = [];
+    }
 
     public static Task<Head?> HeadAsync(NpgsqlConnection conn, Guid workspaceId, Guid id, CancellationToken ct) =>
         conn.QuerySingleOrDefaultAsync<Head>(new CommandDefinition(HeadSql, new { Id = id, WorkspaceId = workspaceId }, cancellationToken: ct));

@@ -46,7 +46,7 @@ internal sealed class Upload(NpgsqlConnection conn, NpgsqlTransaction tx, Guid i
         MultipartSection? section;
         while ((section = await reader.ReadNextSectionAsync(ct)) is not null)
         {
-            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var cd) || !cd.IsFormDisposition()) continue;
+            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var cd) || !cd.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)) continue;
             var field = HeaderUtilities.RemoveQuotes(cd.Name).Value ?? "";
             if (field == "file" && file is null)
             {
