@@ -55,6 +55,12 @@ public static class ImportTestKit
         await (job ?? api.Job()).RunAsync(g, CancellationToken.None);
     }
 
+    public static async Task<JsonObject> ReadFromJsonObjectAsync(this HttpContent c) => JsonNode.Parse(await c.ReadAsStringAsync())!.AsObject();
+
+    /// <summary>A new source's ID.</summary>
+    public static async Task<string> SourceAsync(this TestWorkspace ws, string name) =>
+        (await Sources.SourceTestExtensions.CreateSourceAsync(ws, name)).Id();
+
     public static long Long(this JsonNode n, string name) => n[name]!.GetValue<long>();
 
     public static string Str(this JsonNode n, string name) => n[name]!.GetValue<string>();
