@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Hangfire;
 using Hangfire.Server;
 using Kernel.Security;
@@ -26,6 +27,7 @@ public sealed class ImportLeadsJob
     private readonly NpgsqlDataSource _db;
     private readonly IBulkDuplicateDetector _duplicates;
     private readonly ILogger<ImportLeadsJob> _log;
+    private readonly System.Diagnostics.Stopwatch _scan = new(), _write = new(), _detect = new();
 
     internal ImportLeadsJob(NpgsqlDataSource db, IBulkDuplicateDetector duplicates, ImportOptions options, ILogger<ImportLeadsJob> log)
     {
@@ -66,8 +68,10 @@ public sealed class ImportLeadsJob
                 throw new ImportFailedException($"The import was started {MaxStarts} times without finishing (its worker kept stopping); giving up.");
             _log.LogInformation("Import {ImportId} ({File}) started, attempt {Attempt}, resuming after row {Rows}",
                 importId, job.FileName, job.Attempts, job.ProcessedRows);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             await ProcessAsync(conn, job, ct);
-            _log.LogInformation("Import {ImportId} completed", importId);
+            _log.LogInformation("Import {ImportId} completed in {Seconds:F1} s (scan {Scan:F1} s, writing chunks {Write:F1} s of which duplicate detection {Detect:F1} s)",
+                importId, clock.Elapsed.TotalSeconds, _scan.Elapsed.TotalSeconds, _write.Elapsed.TotalSeconds, _detect.Elapsed.TotalSeconds);
         }
         catch (ImportFailedException e)
         {
@@ -118,10 +122,13 @@ public sealed class ImportLeadsJob
         }
         if (job.TotalRows is null)
         {
+            _scan.Start();
             var (rows, header) = await ScanAsync(job.Id, shape.Delimiter, ct);
+            _scan.Stop();
             await JobData.ScannedAsync(conn, job.Id, rows, [.. header.Select(Storable)], ct);
         }
         var region = await JobData.RegionAsync(conn, job.WorkspaceId, ct);
+        await JobData.DisableJitAsync(conn, ct);
         await ImportRowsAsync(conn, job, shape.Delimiter, region, ct);
         await JobData.CompleteAsync(conn, job.Id, ct);
     }
@@ -152,30 +159,67 @@ public sealed class ImportLeadsJob
         }
     }
 
+    /// <summary>
+    /// Second pass, as a two-stage pipeline: one task reads and validates the next chunk (CSV parsing, phone
+    /// parsing and scoring are CPU work) while this one writes the previous chunk (database work), so the two
+    /// overlap. At most two chunks wait between them, which bounds memory whatever the file's size.
+    /// </summary>
     private async Task ImportRowsAsync(NpgsqlConnection conn, ImportJobRow job, char delimiter, string region, CancellationToken ct)
     {
         var origin = new BulkOrigin(job.WorkspaceId, job.SourceId, job.Id, Actor.Import(job.Id, job.FileName));
         if (job.DryRun) await DryRunKeys.StartAsync(conn, ct);
-        var ids = new MonotonicUuidV7();
-        var batch = new Batch();
-        var processed = job.ProcessedRows;
-        var chunkNo = (int)(processed / Options.ChunkRows);
-        ColumnMap? map = null;
-        await using var stream = new UploadStream(_db, job.Id);
-        await using var records = await CsvRecords.OpenAsync(stream, delimiter, Options.MaxRecordChars, ct);
-        while (await records.ReadAsync(ct))
+        var chunks = Channel.CreateBounded<Batch>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reader = Task.Run(() => ReadBatchesAsync(job, delimiter, region, chunks.Writer, stop.Token), stop.Token);
+        try
         {
-            if (records.RowNo <= job.ProcessedRows) continue;
-            map ??= ColumnMap.From(records.Header);
-            var (lead, error) = Validate(records.Fields, map, region);
-            if (lead is null) batch.Errors.Add(new RowError(records.RowNo, records.Line, error!, [.. records.Fields.Select(Storable)]));
-            else batch.Accepted.Add(new Accepted(ids.Next(), lead, Score(lead, job.SourceId is not null)));
-            if (batch.Count < Options.ChunkRows) continue;
-            processed = await CommitChunkAsync(conn, job, origin, batch, processed, ++chunkNo, ct);
-            batch = new Batch();
+            var processed = job.ProcessedRows;
+            var chunkNo = (int)(processed / Options.ChunkRows);
+            await foreach (var batch in chunks.Reader.ReadAllAsync(stop.Token))
+            {
+                _write.Start();
+                processed = await CommitChunkAsync(conn, job, origin, batch, processed, ++chunkNo, ct);
+                _write.Stop();
+            }
         }
-        if (batch.Count > 0) await CommitChunkAsync(conn, job, origin, batch, processed, ++chunkNo, ct);
+        catch
+        {
+            await stop.CancelAsync();
+            try { await reader; } catch (Exception) { /* the writer's failure is the one to report */ }
+            throw;
+        }
+        await reader;
         if (job.DryRun) await DryRunKeys.DropAsync(conn, ct);
+    }
+
+    private async Task ReadBatchesAsync(ImportJobRow job, char delimiter, string region, ChannelWriter<Batch> chunks, CancellationToken ct)
+    {
+        try
+        {
+            var ids = new MonotonicUuidV7();
+            var batch = new Batch();
+            ColumnMap? map = null;
+            await using var stream = new UploadStream(_db, job.Id);
+            await using var records = await CsvRecords.OpenAsync(stream, delimiter, Options.MaxRecordChars, ct);
+            while (await records.ReadAsync(ct))
+            {
+                if (records.RowNo <= job.ProcessedRows) continue; // committed by an earlier run
+                map ??= ColumnMap.From(records.Header);
+                var (lead, error) = Validate(records.Fields, map, region);
+                if (lead is null) batch.Errors.Add(new RowError(records.RowNo, records.Line, error!, [.. records.Fields.Select(Storable)]));
+                else batch.Accepted.Add(new Accepted(ids.Next(), lead, Score(lead, job.SourceId is not null)));
+                if (batch.Count < Options.ChunkRows) continue;
+                await chunks.WriteAsync(batch, ct);
+                batch = new Batch();
+            }
+            if (batch.Count > 0) await chunks.WriteAsync(batch, ct);
+            chunks.Complete();
+        }
+        catch (Exception e)
+        {
+            chunks.Complete(e);
+            throw;
+        }
     }
 
     private static (NormalizedLead? Lead, string? Error) Validate(IReadOnlyList<string> fields, ColumnMap map, string region)
@@ -212,7 +256,9 @@ public sealed class ImportLeadsJob
                 await using var tx = await conn.BeginTransactionAsync(ct);
                 if (!job.DryRun) await _duplicates.LockWorkspaceAsync(conn, tx, job.WorkspaceId, ct);
                 var unwritten = job.DryRun ? await DryRunKeys.SeenAsync(conn, tx, KeysOf(batch.Accepted), ct) : null;
+                _detect.Start();
                 var matches = await _duplicates.DetectAsync(conn, tx, job.WorkspaceId, keys, skip, unwritten, ct);
+                _detect.Stop();
                 var leads = new List<BulkLead>(batch.Accepted.Count);
                 long duplicates = 0, skipped = 0;
                 for (var i = 0; i < matches.Length; i++)
