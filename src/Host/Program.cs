@@ -106,6 +106,15 @@ if (role.RunsJobs && builder.Configuration.GetValue("Hangfire:Server", true))
         o.Queues = ["default"];
         o.WorkerCount = Math.Max(2, Environment.ProcessorCount);
     });
+    // CSV imports get a server of their own with a small worker count, so bulk work never takes every worker
+    // (or every database connection) from the short jobs on `default`.
+    builder.Services.AddHangfireServer(o =>
+    {
+        o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{ImportModule.Queue}";
+        o.Queues = [ImportModule.Queue];
+        o.WorkerCount = ImportModule.WorkerCount(builder.Configuration);
+    });
+    builder.Services.AddImportWorker();
 }
 
 var app = builder.Build();

@@ -12,6 +12,7 @@ public static class DuplicatesModule
     public static IServiceCollection AddDuplicatesModule(this IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton<IDuplicateDetector, DuplicateDetector>();
+        services.AddSingleton<IBulkDuplicateDetector, BulkDuplicateDetector>();
         services.AddSingleton<ILeadDeletionParticipant, PromoteOnDelete>();
         return services;
     }

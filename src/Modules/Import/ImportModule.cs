@@ -1,19 +1,39 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Modules.Import.Exports;
 using Modules.Import.Jobs;
+using Modules.Leads.Public;
+using Npgsql;
 
 namespace Modules.Import;
 
-/// <summary>Bulk CSV work run by Hangfire jobs: async lead exports (spec §3.6, ours).</summary>
+/// <summary>Bulk CSV work run by Hangfire jobs: imports (spec §3.7) and async exports (spec §3.6). See README.md.</summary>
 public static class ImportModule
 {
+    /// <summary>The Hangfire queue import jobs run on (a server with a bounded worker count of its own).</summary>
+    public const string Queue = ImportLeadsJob.Queue;
+
     public static IServiceCollection AddImportModule(this IServiceCollection services, IConfiguration config)
     {
+        services.AddSingleton(ImportOptions.From(config));
         services.AddSingleton(ExportSettings.From(config));
         services.AddTransient<ExportLeadsJob>();
+        services.AddTransient(sp => new ImportLeadsJob(sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetRequiredService<IBulkDuplicateDetector>(), sp.GetRequiredService<ImportOptions>(),
+            sp.GetRequiredService<ILogger<ImportLeadsJob>>()));
         return services;
     }
+
+    /// <summary>Where import jobs run: at start, re-enqueue imports that no worker is running (left by a crash).</summary>
+    public static IServiceCollection AddImportWorker(this IServiceCollection services)
+    {
+        services.AddHostedService<ImportRecovery>();
+        return services;
+    }
+
+    /// <summary>Import jobs one worker node runs at once (<c>Import:Workers</c>, default 1).</summary>
+    public static int WorkerCount(IConfiguration config) => ImportOptions.From(config).Workers;
 
     /// <summary>The assembly FastEndpoints reads this module's endpoints and validators from.</summary>
     public static System.Reflection.Assembly Assembly => typeof(ImportModule).Assembly;

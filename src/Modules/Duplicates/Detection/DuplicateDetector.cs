@@ -11,7 +11,8 @@ namespace Modules.Duplicates.Detection;
 /// Race safety: before looking, the intake transaction takes a transaction-scoped advisory lock per match
 /// key (workspace + key, in a fixed order). A concurrent intake of the same person waits on the same lock
 /// until the first commits, and its statement snapshot then sees the first lead — so two unflagged leads
-/// for one person cannot both commit. The chosen primary is locked FOR KEY SHARE so a concurrent delete or
+/// for one person cannot both commit. Before those, it takes the workspace's intake lock shared, so it waits
+/// while a CSV import batch (which takes it exclusively, see <see cref="BulkDuplicateDetector"/>) is detected and inserted. The chosen primary is locked FOR KEY SHARE so a concurrent delete or
 /// merge of it finishes first; if it vanished we look again.
 /// </summary>
 internal sealed class DuplicateDetector : IDuplicateDetector
@@ -39,6 +40,7 @@ internal sealed class DuplicateDetector : IDuplicateDetector
         string? emailNorm, string? phoneE164, CancellationToken ct)
     {
         if (emailNorm is null && phoneE164 is null) return null;
+        await WorkspaceIntakeLock.SharedAsync(conn, tx, workspaceId, ct);
         foreach (var key in LockKeys(workspaceId, emailNorm, phoneE164))
             await conn.ExecuteAsync(new CommandDefinition(LockSql, new { Key = key }, tx, cancellationToken: ct));
 

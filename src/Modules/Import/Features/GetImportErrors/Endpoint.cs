@@ -1,0 +1,60 @@
+using System.Text;
+using FastEndpoints;
+using Microsoft.AspNetCore.Http;
+using Modules.Import.Csv;
+using Kernel.Http;
+using Modules.Import.Data;
+using Npgsql;
+
+namespace Modules.Import.Features.GetImportErrors;
+
+internal sealed class Request
+{
+    /// <summary>The import's ID (<c>imp_…</c> or bare UUID).</summary>
+    [RouteParam] public string Id { get; init; } = "";
+}
+
+/// <summary>
+/// Streams the rejected rows as CSV: the file's own header plus <c>line</c> and <c>error</c>, one row per rejection
+/// in file order. Fixed, it uploads again as is — the importer ignores a trailing <c>line,error</c> column pair.
+/// </summary>
+internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
+{
+    public override void Configure()
+    {
+        Get("/api/leads/imports/{id}/errors");
+        Description(b => b.ClearDefaultProduces(200).Produces<string>(200, "text/csv").Produces<ProblemBody>(404, Problems.ContentType));
+        Summary(s =>
+        {
+            s.Summary = "Rejected rows of a CSV import, as CSV";
+            s.Description = "The original columns plus `line` (where the row starts in the uploaded file) and `error`; fix and re-upload. 404 `import_not_found`.";
+        });
+    }
+
+    public override async Task HandleAsync(Request r, CancellationToken ct)
+    {
+        var id = ImportLookup.ParseOrNotFound(r.Id);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var head = await Data.HeadAsync(conn, HttpContext.Caller().WorkspaceId, id, ct) ?? throw ImportLookup.NotFound();
+        var header = head.Header ?? [];
+        HttpContext.Response.ContentType = "text/csv; charset=utf-8";
+        HttpContext.Response.Headers.ContentDisposition = $"attachment; filename=\"{ReportName(head.FileName)}\"";
+        await using var body = new StreamWriter(HttpContext.Response.Body, new UTF8Encoding(false), 1 << 16);
+        await CsvText.WriteRowAsync(body, [.. header, "line", "error"]);
+        await foreach (var e in Data.ErrorsAsync(conn, id).WithCancellation(ct))
+        {
+            var fields = new string[header.Length + 2];
+            for (var i = 0; i < header.Length; i++) fields[i] = i < e.Fields.Length ? e.Fields[i] : "";
+            fields[^2] = e.Line.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            fields[^1] = e.Message;
+            await CsvText.WriteRowAsync(body, fields);
+        }
+    }
+
+    private static string ReportName(string fileName)
+    {
+        var stem = Path.GetFileNameWithoutExtension(fileName);
+        var safe = new string(stem.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
+        return $"{(safe.Length == 0 ? "import" : safe)}-errors.csv";
+    }
+}

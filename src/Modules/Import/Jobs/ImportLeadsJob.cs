@@ -1,0 +1,315 @@
+using System.Threading.Channels;
+using Hangfire;
+using Hangfire.Server;
+using Kernel.Security;
+using Microsoft.Extensions.Logging;
+using Modules.Import.Csv;
+using Modules.Leads.Public;
+using Npgsql;
+
+namespace Modules.Import.Jobs;
+
+/// <summary>
+/// Runs one CSV import (spec §3.7). Hangfire persists this type and method by name: the namespace and the
+/// signatures stay as they are. Safe to run twice or concurrently: a session advisory lock admits one run per
+/// import, a guarded status update claims it, and every chunk of rows commits together with the checkpoint
+/// (rows consumed and counters) — a run after a crash skips the rows the checkpoint covers and goes on.
+/// See src/Modules/Import/README.md.
+/// </summary>
+public sealed class ImportLeadsJob
+{
+    public const string Queue = "import";
+    public const int RetryAttempts = 3;
+
+    // Crashes (kill -9, OOM) are not exceptions Hangfire can count; the import's own start counter bounds them.
+    private const int MaxStarts = 10;
+
+    private readonly NpgsqlDataSource _db;
+    private readonly IBulkDuplicateDetector _duplicates;
+    private readonly ILogger<ImportLeadsJob> _log;
+    private readonly System.Diagnostics.Stopwatch _scan = new(), _write = new(), _detect = new();
+
+    internal ImportLeadsJob(NpgsqlDataSource db, IBulkDuplicateDetector duplicates, ImportOptions options, ILogger<ImportLeadsJob> log)
+    {
+        _db = db;
+        _duplicates = duplicates;
+        _log = log;
+        Options = options;
+    }
+
+    internal ImportOptions Options { get; set; }
+
+    /// <summary>Tests simulate crashes here: called with ("before-commit" | "after-commit", chunk number from 1).</summary>
+    internal Action<string, int>? TestHook { get; set; }
+
+    /// <summary>The Hangfire entry point. <paramref name="fileName"/> only names the job on the dashboard.</summary>
+    [Queue(Queue)]
+    [JobDisplayName("Import leads: {1}")]
+    [AutomaticRetry(Attempts = RetryAttempts, DelaysInSeconds = new[] { 10, 60, 300 })]
+    public Task RunAsync(Guid importId, string fileName, PerformContext? context, CancellationToken ct) =>
+        RunAsync(importId, finalAttempt: (context?.GetJobParameter<int>("RetryCount") ?? 0) >= RetryAttempts, ct);
+
+    /// <summary>Imports (or resumes importing) the upload; returns when the import is completed or failed, or another run holds it.</summary>
+    public Task RunAsync(Guid importId, CancellationToken ct) => RunAsync(importId, finalAttempt: false, ct);
+
+    private async Task RunAsync(Guid importId, bool finalAttempt, CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        if (!await JobData.TryLockAsync(conn, importId, ct))
+        {
+            _log.LogInformation("Import {ImportId} is being run by another worker", importId);
+            return;
+        }
+        try
+        {
+            var job = await JobData.ClaimAsync(conn, importId, ct);
+            if (job is null) return; // finished already, or unknown
+            if (job.Attempts > MaxStarts)
+                throw new ImportFailedException($"The import was started {MaxStarts} times without finishing (its worker kept stopping); giving up.");
+            _log.LogInformation("Import {ImportId} ({File}) started, attempt {Attempt}, resuming after row {Rows}",
+                importId, job.FileName, job.Attempts, job.ProcessedRows);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await ProcessAsync(conn, job, ct);
+            _log.LogInformation("Import {ImportId} completed in {Seconds:F1} s (scan {Scan:F1} s, writing chunks {Write:F1} s of which duplicate detection {Detect:F1} s)",
+                importId, clock.Elapsed.TotalSeconds, _scan.Elapsed.TotalSeconds, _write.Elapsed.TotalSeconds, _detect.Elapsed.TotalSeconds);
+        }
+        catch (ImportFailedException e)
+        {
+            _log.LogWarning("Import {ImportId} failed: {Reason}", importId, e.Message);
+            await FailAsync(importId, e.Message);
+        }
+        catch (MalformedCsvException e)
+        {
+            await FailAsync(importId, $"Line {e.Line}: {e.Message[(e.Message.IndexOf(':') + 2)..]}");
+        }
+        catch (ImportSupersededException)
+        {
+            _log.LogWarning("Import {ImportId}: another run moved the checkpoint; this run stops", importId);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw; // shutting down: the next run resumes from the checkpoint
+        }
+        catch (Exception e) when (finalAttempt || !IsTransient(e))
+        {
+            _log.LogError(e, "Import {ImportId} stopped on an unexpected error", importId);
+            await FailAsync(importId, $"The import stopped on an unexpected error ({e.GetType().Name}); rows committed before it stay imported.");
+        }
+        finally
+        {
+            if (conn.State == System.Data.ConnectionState.Open)
+            {
+                try { await JobData.UnlockAsync(conn, importId); }
+                catch (NpgsqlException) { /* the lock dies with the session anyway */ }
+            }
+        }
+    }
+
+    private async Task FailAsync(Guid importId, string reason)
+    {
+        await using var conn = await _db.OpenConnectionAsync();
+        await JobData.FailAsync(conn, importId, reason, CancellationToken.None);
+    }
+
+    private async Task ProcessAsync(NpgsqlConnection conn, ImportJobRow job, CancellationToken ct)
+    {
+        var shape = CsvSniffer.Sniff(await UploadStream.PrefixAsync(conn, job.Id, ct))
+            ?? throw new ImportFailedException("The file is empty: a header row is required.");
+        if (job.DryRun && job.ProcessedRows > 0)
+        {
+            await JobData.RestartAsync(conn, job.Id, ct);
+            job = job with { ProcessedRows = 0 };
+        }
+        if (job.TotalRows is null)
+        {
+            _scan.Start();
+            var (rows, header) = await ScanAsync(job.Id, shape.Delimiter, ct);
+            _scan.Stop();
+            await JobData.ScannedAsync(conn, job.Id, rows, [.. header.Select(Storable)], ct);
+        }
+        var region = await JobData.RegionAsync(conn, job.WorkspaceId, ct);
+        await JobData.DisableJitAsync(conn, ct);
+        await ImportRowsAsync(conn, job, shape.Delimiter, region, ct);
+        await JobData.CompleteAsync(conn, job.Id, ct);
+    }
+
+    /// <summary>
+    /// First pass: the whole file must parse, have a header and stay within the row limit before any lead is
+    /// written, so a malformed file fails with nothing imported. Reading 1 MiB chunks back is cheap next to inserting.
+    /// </summary>
+    private async Task<(long Rows, IReadOnlyList<string> Header)> ScanAsync(Guid importId, char delimiter, CancellationToken ct)
+    {
+        await using var stream = new UploadStream(_db, importId);
+        try
+        {
+            await using var records = await CsvRecords.OpenAsync(stream, delimiter, Options.MaxRecordChars, ct);
+            long rows = 0;
+            while (await records.ReadAsync(ct))
+            {
+                if (++rows > Options.MaxRows)
+                    throw new ImportFailedException($"The file has more than {Options.MaxRows:N0} rows, the most one import takes. Nothing was imported.");
+            }
+            if (!ColumnMap.From(records.Header).HasLeadColumn)
+                throw new ImportFailedException("The first line is not a header: it names none of email, firstName, lastName, phone, company. Nothing was imported.");
+            return (rows, records.Header);
+        }
+        catch (MalformedCsvException e)
+        {
+            throw new ImportFailedException($"Line {e.Line}: {e.Message[(e.Message.IndexOf(':') + 2)..]} Nothing was imported.");
+        }
+    }
+
+    /// <summary>
+    /// Second pass, as a two-stage pipeline: one task reads and validates the next chunk (CSV parsing, phone
+    /// parsing and scoring are CPU work) while this one writes the previous chunk (database work), so the two
+    /// overlap. At most two chunks wait between them, which bounds memory whatever the file's size.
+    /// </summary>
+    private async Task ImportRowsAsync(NpgsqlConnection conn, ImportJobRow job, char delimiter, string region, CancellationToken ct)
+    {
+        var origin = new BulkOrigin(job.WorkspaceId, job.SourceId, job.Id, Actor.Import(job.Id, job.FileName));
+        if (job.DryRun) await DryRunKeys.StartAsync(conn, ct);
+        var chunks = Channel.CreateBounded<Batch>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var reader = Task.Run(() => ReadBatchesAsync(job, delimiter, region, chunks.Writer, stop.Token), stop.Token);
+        try
+        {
+            var processed = job.ProcessedRows;
+            var chunkNo = (int)(processed / Options.ChunkRows);
+            await foreach (var batch in chunks.Reader.ReadAllAsync(stop.Token))
+            {
+                _write.Start();
+                processed = await CommitChunkAsync(conn, job, origin, batch, processed, ++chunkNo, ct);
+                _write.Stop();
+            }
+        }
+        catch
+        {
+            await stop.CancelAsync();
+            try { await reader; } catch (Exception) { /* the writer's failure is the one to report */ }
+            throw;
+        }
+        await reader;
+        if (job.DryRun) await DryRunKeys.DropAsync(conn, ct);
+    }
+
+    private async Task ReadBatchesAsync(ImportJobRow job, char delimiter, string region, ChannelWriter<Batch> chunks, CancellationToken ct)
+    {
+        try
+        {
+            var ids = new MonotonicUuidV7();
+            var batch = new Batch();
+            ColumnMap? map = null;
+            await using var stream = new UploadStream(_db, job.Id);
+            await using var records = await CsvRecords.OpenAsync(stream, delimiter, Options.MaxRecordChars, ct);
+            while (await records.ReadAsync(ct))
+            {
+                if (records.RowNo <= job.ProcessedRows) continue; // committed by an earlier run
+                map ??= ColumnMap.From(records.Header);
+                var (lead, error) = Validate(records.Fields, map, region);
+                if (lead is null) batch.Errors.Add(new RowError(records.RowNo, records.Line, error!, [.. records.Fields.Select(Storable)]));
+                else batch.Accepted.Add(new Accepted(ids.Next(), lead, Score(lead, job.SourceId is not null)));
+                if (batch.Count < Options.ChunkRows) continue;
+                await chunks.WriteAsync(batch, ct);
+                batch = new Batch();
+            }
+            if (batch.Count > 0) await chunks.WriteAsync(batch, ct);
+            chunks.Complete();
+        }
+        catch (Exception e)
+        {
+            chunks.Complete(e);
+            throw;
+        }
+    }
+
+    private static (NormalizedLead? Lead, string? Error) Validate(IReadOnlyList<string> fields, ColumnMap map, string region)
+    {
+        for (var i = map.Count; i < fields.Count; i++)
+            if (!string.IsNullOrWhiteSpace(fields[i]))
+                return (null, $"The row has {fields.Count} fields but the header has {map.Count}.");
+        foreach (var f in fields)
+            if (f.Contains('\uFFFD'))
+                return (null, "The row holds bytes that are not valid UTF-8 (shown as \uFFFD); save the file as UTF-8.");
+        var (lead, errors) = LeadRules.Normalize(map.ToInput(fields), region);
+        return lead is null ? (null, string.Join(" ", errors.Values)) : (lead, null);
+    }
+
+    private static int Score(NormalizedLead l, bool hasSource) => LeadScoring.Compute(new ScoreInput(
+        l.Email, l.PhoneE164, l.Company, l.FirstName, l.LastName, hasSource, l.MetadataKeys, LeadStatuses.New)).Score;
+
+    // PostgreSQL text cannot hold NUL; the error report shows it as U+FFFD.
+    private static string Storable(string s) => s.Contains('\0') ? s.Replace('\0', '\uFFFD') : s;
+
+    /// <summary>
+    /// Detects duplicates for the chunk, writes its leads and rejected rows, and advances the checkpoint, all in one
+    /// transaction under the workspace's intake lock. Lock and FK conflicts with concurrent deletes or merges retry.
+    /// </summary>
+    private async Task<long> CommitChunkAsync(NpgsqlConnection conn, ImportJobRow job, BulkOrigin origin, Batch batch,
+        long processed, int chunkNo, CancellationToken ct)
+    {
+        var skip = job.OnDuplicate == "skip";
+        var keys = batch.Accepted.Select(a => new BulkMatchKeys(a.Id, a.Lead.EmailNorm, a.Lead.PhoneE164)).ToList();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var tx = await conn.BeginTransactionAsync(ct);
+                if (!job.DryRun) await _duplicates.LockWorkspaceAsync(conn, tx, job.WorkspaceId, ct);
+                var unwritten = job.DryRun ? await DryRunKeys.SeenAsync(conn, tx, KeysOf(batch.Accepted), ct) : null;
+                _detect.Start();
+                var matches = await _duplicates.DetectAsync(conn, tx, job.WorkspaceId, keys, skip, unwritten, ct);
+                _detect.Stop();
+                var leads = new List<BulkLead>(batch.Accepted.Count);
+                long duplicates = 0, skipped = 0;
+                for (var i = 0; i < matches.Length; i++)
+                {
+                    var a = batch.Accepted[i];
+                    if (matches[i] is not null && skip) { skipped++; continue; }
+                    if (matches[i] is not null) duplicates++;
+                    leads.Add(new BulkLead(a.Id, a.Lead, a.Score, matches[i]));
+                }
+                if (job.DryRun) await DryRunKeys.AddAsync(conn, tx, KeysOf(leads.Select(l => new Accepted(l.Id, l.Lead, l.Score))), ct);
+                else await LeadsBulkWriter.InsertAsync(conn, tx, origin, leads, ct);
+                await JobData.InsertErrorsAsync(conn, job.Id, batch.Errors, ct);
+                TestHook?.Invoke("before-commit", chunkNo);
+                var counts = new ChunkCounts(batch.Count, leads.Count, duplicates, skipped, batch.Errors.Count);
+                if (!await JobData.CheckpointAsync(conn, tx, job.Id, processed, counts, ct)) throw new ImportSupersededException();
+                await tx.CommitAsync(ct);
+                TestHook?.Invoke("after-commit", chunkNo);
+                return processed + batch.Count;
+            }
+            catch (PostgresException e) when (attempt < 5 && e.SqlState is "23503" or "40P01" or "40001")
+            {
+                _log.LogInformation("Import {ImportId} chunk {Chunk} conflicted ({SqlState}); retrying", job.Id, chunkNo, e.SqlState);
+                await Task.Delay(100 * attempt, ct);
+            }
+        }
+    }
+
+    private static string[] KeysOf(IEnumerable<Accepted> rows) => rows
+        .SelectMany(a => new[]
+        {
+            a.Lead.EmailNorm is { } e ? DryRunKeys.Email(e) : null,
+            a.Lead.PhoneE164 is { } p ? DryRunKeys.Phone(p) : null,
+        })
+        .OfType<string>().Distinct().ToArray();
+
+    private static bool IsTransient(Exception e) =>
+        e is NpgsqlException { IsTransient: true } or TimeoutException or IOException
+        || (e.InnerException is not null && IsTransient(e.InnerException));
+
+    private sealed record Accepted(Guid Id, NormalizedLead Lead, int Score);
+
+    private sealed class Batch
+    {
+        public List<Accepted> Accepted { get; } = [];
+        public List<RowError> Errors { get; } = [];
+        public int Count => Accepted.Count + Errors.Count;
+    }
+}
+
+/// <summary>The import cannot go on for a reason its owner should read (stored as <c>failureReason</c>).</summary>
+internal sealed class ImportFailedException(string reason) : Exception(reason);
+
+/// <summary>Another run of the same import advanced the checkpoint first.</summary>
+internal sealed class ImportSupersededException() : Exception("The import's checkpoint moved under this run.");
