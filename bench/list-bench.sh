@@ -2,7 +2,7 @@
 # Read-path benchmark: lists and stats at 1,000,000 leads in one workspace (docs/benchmarks.md).
 #
 #   bench/list-bench.sh [--reseed] [--leads N] [--duration SECONDS] [--warmup SECONDS] [--connections C]
-#                       [--only NAME[,NAME…]] [--no-build]
+#                       [--only NAME[,NAME…]] [--pg-defaults] [--no-build]
 #
 # Builds the host (Release), starts it on an embedded PostgreSQL in $BENCH_DIR/pgdata (default
 # /tmp/leads-bench: it must be reachable by the 'postgres' user when run as root), creates an API key for
@@ -26,6 +26,8 @@ THREADS=2
 ONLY=""
 RESEED=0
 BUILD=1
+# The 1.1 GB of table and indexes fit in shared_buffers (stock: 128MB); see docs/benchmarks.md.
+PG_SETTINGS=${BENCH_PG_SETTINGS-shared_buffers=2GB}
 # The member whose leads the assignedTo scenario lists (one of the 10 the seed creates) and the search term
 # (a common surname that also occurs in one company name).
 MEMBER_NAME="Eleanor Shellstrop"
@@ -40,6 +42,7 @@ while [[ $# -gt 0 ]]; do
     --connections) CONNECTIONS=$2; shift ;;
     --only) ONLY=$2; shift ;;
     --no-build) BUILD=0 ;;
+    --pg-defaults) PG_SETTINGS="" ;;
     -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
@@ -48,6 +51,51 @@ done
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
+# Other developers build on this machine. Before each measurement wait (up to QUIET_WAIT s) until at least
+# QUIET_IDLE % of the CPU is idle; during it, account for every CPU jiffy: the host, our PostgreSQL and wrk
+# versus everyone else. A run where others took more than MAX_OTHERS % of the machine is repeated (up to
+# ATTEMPTS times) and the least disturbed attempt is reported, with that share.
+QUIET_IDLE=${BENCH_QUIET_IDLE:-90}
+QUIET_WAIT=${BENCH_QUIET_WAIT:-900}
+MAX_OTHERS=${BENCH_MAX_OTHERS:-10}
+ATTEMPTS=${BENCH_ATTEMPTS:-3}
+HZ=$(getconf CLK_TCK)
+# "busy total" jiffies over all CPUs (idle = idle + iowait).
+cpu_stat() { local a=($(head -1 /proc/stat)); echo "$(( a[1]+a[2]+a[3]+a[6]+a[7]+a[8] )) $(( a[1]+a[2]+a[3]+a[4]+a[5]+a[6]+a[7]+a[8] ))"; }
+cpu_idle_pct() {
+  local a b
+  a=($(cpu_stat)); sleep 3; b=($(cpu_stat))
+  echo $(( 100 - 100 * (b[0] - a[0]) / (b[1] - a[1] > 0 ? b[1] - a[1] : 1) ))
+}
+wait_quiet() {
+  local waited=0
+  while :; do
+    IDLE=$(cpu_idle_pct)
+    [[ $IDLE -ge $QUIET_IDLE ]] && return
+    if [[ $waited -ge $QUIET_WAIT ]]; then log "CPU still busy (${IDLE}% idle) after ${waited}s: measuring anyway"; return; fi
+    [[ $waited -eq 0 ]] && log "CPU only ${IDLE}% idle: waiting for other work to finish (up to ${QUIET_WAIT}s)"
+    sleep 7; waited=$(( waited + 10 ))
+  done
+}
+# Jiffies used so far by the host, and by our cluster (live processes plus backends the postmaster reaped).
+proc_jiffies() {
+  local f
+  f=($(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null)) || { echo 0; return; }
+  [[ ${#f[@]} -gt 15 ]] || { echo 0; return; }
+  echo $(( f[11] + f[12] + f[13] + f[14] ))   # utime stime cutime cstime (stat fields 14–17)
+}
+host_jiffies() { proc_jiffies "$HOST_PID"; }
+pg_jiffies() {
+  local pm total=0 p
+  pm=$(head -1 "$DATA_DIR/postmaster.pid")
+  for p in "$pm" $(ps -o pid= --ppid "$pm"); do total=$(( total + $(proc_jiffies "$p") )); done
+  echo "$total"
+}
+# Jiffies used so far by this script's reaped children (wrk, curl, psql…), from the builtin `times`.
+children_jiffies() {
+  times >"$BENCH_DIR/.times"
+  tail -1 "$BENCH_DIR/.times" | awk -v hz="$HZ" '{ t = 0; for (i = 1; i <= NF; i++) { split($i, b, "m"); sub("s", "", b[2]); t += b[1] * 60 + b[2] } printf "%d", t * hz }'
+}
 
 missing=()
 for tool in wrk jq curl psql; do command -v "$tool" >/dev/null || missing+=("$tool"); done
@@ -102,15 +150,19 @@ stop_host() {
 trap stop_host EXIT
 trap 'exit 130' INT TERM
 
-log "starting the host on $BASE (data: $DATA_DIR)"
-"$HOST_BIN" --urls "$BASE" "${HOST_ARGS[@]}" --RateLimit:PerKeyPerMinute=100000000 >"$BENCH_DIR/host.log" 2>&1 &
-HOST_PID=$!
-for _ in $(seq 1 180); do
-  curl -sf -o /dev/null "$BASE/health/ready" && break
-  kill -0 "$HOST_PID" 2>/dev/null || { cat "$BENCH_DIR/host.log" >&2; echo "the host exited" >&2; exit 1; }
-  sleep 1
-done
-curl -sf -o /dev/null "$BASE/health/ready" || { echo "the host did not become ready; see $BENCH_DIR/host.log" >&2; exit 1; }
+start_host() {
+  log "starting the host on $BASE (data: $DATA_DIR)"
+  "$HOST_BIN" --urls "$BASE" "${HOST_ARGS[@]}" --RateLimit:PerKeyPerMinute=100000000 >>"$BENCH_DIR/host.log" 2>&1 &
+  HOST_PID=$!
+  for _ in $(seq 1 180); do
+    curl -sf -o /dev/null "$BASE/health/ready" && return
+    kill -0 "$HOST_PID" 2>/dev/null || { cat "$BENCH_DIR/host.log" >&2; echo "the host exited" >&2; exit 1; }
+    sleep 1
+  done
+  echo "the host did not become ready; see $BENCH_DIR/host.log" >&2; exit 1
+}
+: >"$BENCH_DIR/host.log"
+start_host
 
 KEY=$("$HOST_BIN" keys create --workspace "$WORKSPACE" --scope full --label bench "${HOST_ARGS[@]}" 2>/dev/null)
 PG_PORT=$(sed -n 4p "$DATA_DIR/postmaster.pid")
@@ -129,6 +181,23 @@ elif [[ $have -ne $LEADS ]]; then
 else
   log "reusing the seeded data folder ($have leads)"
 fi
+
+# PostgreSQL settings of the bench cluster: ALTER SYSTEM in its own data folder, then a restart of the host
+# (which restarts the embedded cluster). --pg-defaults measures the stock configuration instead.
+want_settings=()
+[[ -n $PG_SETTINGS ]] && IFS=',' read -r -a want_settings <<<"$PG_SETTINGS"
+q "ALTER SYSTEM RESET ALL" >/dev/null
+for kv in "${want_settings[@]}"; do q "ALTER SYSTEM SET ${kv%%=*} = '${kv#*=}'" >/dev/null; done
+q "SELECT pg_reload_conf()" >/dev/null
+sleep 1
+if [[ $(q "SELECT count(*) FROM pg_settings WHERE pending_restart") -gt 0 ]]; then
+  log "restarting to apply PostgreSQL settings: ${PG_SETTINGS:-stock}"
+  stop_host
+  start_host
+  PG_PORT=$(sed -n 4p "$DATA_DIR/postmaster.pid")
+  PSQL=(psql -X -h 127.0.0.1 -p "$PG_PORT" -U postgres -d leads -v ON_ERROR_STOP=1)
+fi
+PG_SHOWN=$(q "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'effective_cache_size', 'jit', 'max_connections')")
 
 MEMBER_UUID=$(q "SELECT id FROM access.members WHERE workspace_id = '$WS_ID' AND name = '$MEMBER_NAME' AND deleted_at IS NULL")
 MEMBER_ID=$(curl -sf -H "X-API-Key: $KEY" "$BASE/api/users" | jq -r --arg n "$MEMBER_NAME" '.[] | select(.name == $n) | .id')
@@ -152,8 +221,10 @@ OUT=$BENCH_DIR/results-$STAMP.md
   echo "Run $STAMP: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $("${PSQL[@]}" -qAt -c 'SHOW server_version' | cut -d' ' -f1) PostgreSQL," \
        "$LEADS leads, wrk -t$THREADS -c$CONNECTIONS, ${WARMUP}s warm-up + ${DURATION}s per scenario; search term '$SEARCH_TERM'."
   echo
-  echo "| scenario | path | total (API) | count(*) | exact | req/s | p50 ms | p99 ms | max ms | target p99 | met | load avg (1/5/15) |"
-  echo "|---|---|---:|---:|---|---:|---:|---:|---:|---|---|---|"
+  echo "PostgreSQL: $PG_SHOWN."
+  echo
+  echo "| scenario | path | total (API) | count(*) | exact | req/s | p50 ms | p99 ms | max ms | target p99 | met | CPU ms/req host + PG | CPU: host / PostgreSQL / wrk / others | load avg 1 min (start → end) |"
+  echo "|---|---|---:|---:|---|---:|---:|---:|---:|---|---|---|---|---|"
 } >"$OUT"
 
 FAILED=0
@@ -172,12 +243,32 @@ for s in "${SCENARIOS[@]}"; do
     [[ $rows -eq $want ]] || { exact="NO ($rows rows, want $want)"; FAILED=1; }
   fi
 
-  log "$name: warm-up ${WARMUP}s"
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -H "X-API-Key: $KEY" "$BASE$path" >/dev/null
-  load=$(load_avg)
-  log "$name: measuring ${DURATION}s (load average $load)"
-  result=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "X-API-Key: $KEY" -s "$ROOT/bench/wrk-report.lua" "$BASE$path" | grep '^RESULT')
-  read -r _ rps p50 p99 max reqs non2xx sockerr <<<"$result"
+  best=""
+  for attempt in $(seq 1 "$ATTEMPTS"); do
+    wait_quiet
+    log "$name: warm-up ${WARMUP}s"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -H "X-API-Key: $KEY" "$BASE$path" >/dev/null
+    load=$(load_avg)
+    log "$name: measuring ${DURATION}s (attempt $attempt; CPU ${IDLE}% idle before, load average $load)"
+    c0=($(cpu_stat)); h0=$(host_jiffies); p0=$(pg_jiffies); w0=$(children_jiffies)
+    result=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "X-API-Key: $KEY" -s "$ROOT/bench/wrk-report.lua" "$BASE$path" | grep '^RESULT')
+    c1=($(cpu_stat)); h1=$(host_jiffies); p1=$(pg_jiffies); w1=$(children_jiffies)
+    load_after=$(load_avg)
+    # Shares of the whole machine (all cores) during the measurement.
+    span=$(( c1[1] - c0[1] > 0 ? c1[1] - c0[1] : 1 ))
+    host_pct=$(( 100 * (h1 - h0) / span )); pg_pct=$(( 100 * (p1 - p0) / span )); wrk_pct=$(( 100 * (w1 - w0) / span ))
+    others_pct=$(( 100 * (c1[0] - c0[0] - (h1 - h0) - (p1 - p0) - (w1 - w0)) / span ))
+    (( others_pct < 0 )) && others_pct=0
+    log "$name: $result; CPU: host ${host_pct}%, PostgreSQL ${pg_pct}%, wrk ${wrk_pct}%, others ${others_pct}%"
+    if [[ -z $best || $others_pct -lt $best_others ]]; then
+      best=$result; best_others=$others_pct; best_cpu="$host_pct% / $pg_pct% / $wrk_pct% / $others_pct%"
+      best_ms=$(awk -v h=$(( h1 - h0 )) -v p=$(( p1 - p0 )) -v n="$(cut -d' ' -f6 <<<"$result")" -v hz="$HZ" \
+        'BEGIN { printf "%.2f + %.2f", 1000 * h / hz / n, 1000 * p / hz / n }')
+      best_load="${load%% *} → ${load_after%% *}"
+    fi
+    [[ $others_pct -le $MAX_OTHERS ]] && break
+  done
+  read -r _ rps p50 p99 max reqs non2xx sockerr <<<"$best"
   if [[ $non2xx -ne 0 || $sockerr -ne 0 ]]; then
     log "$name: $non2xx error responses, $sockerr socket errors"; exact="$exact; $non2xx errors"; FAILED=1
   fi
@@ -190,8 +281,9 @@ for s in "${SCENARIOS[@]}"; do
     target_text="≤ $target ms"
   fi
   met=$(awk -v p="$p99" -v l="$limit" 'BEGIN { print (l > 0 && p <= l) ? "yes" : "no" }')
-  printf '| %s | `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-    "$name" "${path//$MEMBER_ID/usr_…}" "$api_total" "$sql_total" "$exact" "$rps" "$p50" "$p99" "$max" "$target_text" "$met" "$load" >>"$OUT"
+  printf '| %s | `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+    "$name" "${path//$MEMBER_ID/usr_…}" "$api_total" "$sql_total" "$exact" "$rps" "$p50" "$p99" "$max" "$target_text" "$met" \
+    "$best_ms" "$best_cpu" "$best_load" >>"$OUT"
 done
 
 stop_host
