@@ -197,7 +197,7 @@ if [[ $(q "SELECT count(*) FROM pg_settings WHERE pending_restart") -gt 0 ]]; th
   PG_PORT=$(sed -n 4p "$DATA_DIR/postmaster.pid")
   PSQL=(psql -X -h 127.0.0.1 -p "$PG_PORT" -U postgres -d leads -v ON_ERROR_STOP=1)
 fi
-PG_SHOWN=$(q "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'effective_cache_size', 'jit', 'max_connections')")
+PG_SHOWN=$(q "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'effective_cache_size', 'jit', 'max_connections')")
 
 MEMBER_UUID=$(q "SELECT id FROM access.members WHERE workspace_id = '$WS_ID' AND name = '$MEMBER_NAME' AND deleted_at IS NULL")
 MEMBER_ID=$(curl -sf -H "X-API-Key: $KEY" "$BASE/api/users" | jq -r --arg n "$MEMBER_NAME" '.[] | select(.name == $n) | .id')
@@ -228,6 +228,7 @@ OUT=$BENCH_DIR/results-$STAMP.md
 } >"$OUT"
 
 FAILED=0
+LIST_P50=""
 LIST_P99=""
 for s in "${SCENARIOS[@]}"; do
   IFS='#' read -r name path jqexpr sql target <<<"$s"
@@ -272,15 +273,16 @@ for s in "${SCENARIOS[@]}"; do
   if [[ $non2xx -ne 0 || $sockerr -ne 0 ]]; then
     log "$name: $non2xx error responses, $sockerr socket errors"; exact="$exact; $non2xx errors"; FAILED=1
   fi
-  [[ $name == list ]] && LIST_P99=$p99
+  [[ $name == list ]] && { LIST_P50=$p50; LIST_P99=$p99; }
   if [[ $target == "2x list" ]]; then
-    limit=$(awk -v l="${LIST_P99:-0}" 'BEGIN { print 2 * l }')
-    target_text="≤ 2× list (${limit} ms)"
+    # Both quantiles: a wide tail on page 1 alone must not make a slow deep page look fine.
+    target_text="≤ 2× list (p50 $(awk -v l="${LIST_P50:-0}" 'BEGIN { print 2 * l }'), p99 $(awk -v l="${LIST_P99:-0}" 'BEGIN { print 2 * l }') ms)"
+    met=$(awk -v a="$p50" -v b="$p99" -v la="${LIST_P50:-0}" -v lb="${LIST_P99:-0}" \
+      'BEGIN { print (la > 0 && a <= 2 * la && b <= 2 * lb) ? "yes" : "no" }')
   else
-    limit=$target
     target_text="≤ $target ms"
+    met=$(awk -v p="$p99" -v l="$target" 'BEGIN { print (p <= l) ? "yes" : "no" }')
   fi
-  met=$(awk -v p="$p99" -v l="$limit" 'BEGIN { print (l > 0 && p <= l) ? "yes" : "no" }')
   printf '| %s | `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
     "$name" "${path//$MEMBER_ID/usr_…}" "$api_total" "$sql_total" "$exact" "$rps" "$p50" "$p99" "$max" "$target_text" "$met" \
     "$best_ms" "$best_cpu" "$best_load" >>"$OUT"
