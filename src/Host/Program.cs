@@ -48,9 +48,17 @@ if (migrate) await DatabaseBootstrap.MigrateAsync(database.ConnectionString, boo
 
 Db.ConfigureDapper();
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(database.ConnectionString) { Name = "leads" }.Build());
+// JIT compilation costs more than it saves on these short queries (measured: +100 ms on a 30k-row search
+// count at 1M leads); turn it off on the application's own connections, whatever the server's default.
+static NpgsqlDataSource OpenDataSource(string connectionString, string name)
+{
+    var csb = new NpgsqlConnectionStringBuilder(connectionString);
+    csb.Options = string.IsNullOrWhiteSpace(csb.Options) ? "-c jit=off" : csb.Options + " -c jit=off";
+    return new NpgsqlDataSourceBuilder(csb.ConnectionString) { Name = name }.Build();
+}
+builder.Services.AddSingleton(_ => OpenDataSource(database.ConnectionString, "leads"));
 builder.Services.AddSingleton(sp => builder.Configuration.GetConnectionString("LeadsRead") is { Length: > 0 } replica
-    ? new ReadDataSource(new NpgsqlDataSourceBuilder(replica) { Name = "leads-read" }.Build())
+    ? new ReadDataSource(OpenDataSource(replica, "leads-read"))
     : new ReadDataSource(sp.GetRequiredService<NpgsqlDataSource>()));
 builder.Services
     .AddAccessModule(builder.Configuration)
