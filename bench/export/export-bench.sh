@@ -6,8 +6,8 @@
 #
 # Builds the host (Release), starts it on an embedded PostgreSQL in $BENCH_DIR/pgdata (default
 # /tmp/leads-export-bench; reused across runs, --reseed starts a new cluster), creates a key for workspace 'bench',
-# seeds it when empty (bench/seed-leads.sql — the read-path bench's seed — when present, else
-# bench/export/seed-leads.sql; then bench/export/seed-extras.sql: tags, duplicate flags, formula-like cells).
+# seeds it when empty (bench/seed-leads.sql, the read-path bench's seed, then bench/export/seed-extras.sql:
+# tags, duplicate flags, formula-like cells).
 # Then, after one warm-up of each:
 #   - psql: \copy (<the export's SELECT, read from src/…/ExportLeads/Data.cs>) TO file CSV HEADER, timed;
 #   - API:  curl the export to /dev/null, timed, sampling the host's VmRSS every 100 ms (growth = peak − the
@@ -99,7 +99,6 @@ WS_ID=$(q "SELECT id FROM access.workspaces WHERE name = '$WORKSPACE'")
 have=$(q "SELECT count(*) FROM leads.leads WHERE workspace_id = '$WS_ID'")
 if [[ $have -eq 0 ]]; then
   seed=$ROOT/bench/seed-leads.sql
-  [[ -f $seed ]] || seed=$ROOT/bench/export/seed-leads.sql
   log "seeding $LEADS leads with ${seed#"$ROOT"/} (minutes for 1M)"
   t0=$(date +%s)
   "${PSQL[@]}" -v workspace="$WORKSPACE" -v n="$LEADS" -f "$seed" >&2
