@@ -1,6 +1,7 @@
 using FastEndpoints;
 using FastEndpoints.Swagger;
 using Hangfire;
+using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
 using Kernel.Data;
 using Kernel.Http;
@@ -94,18 +95,21 @@ builder.Services.SwaggerDocument(o =>
         });
     };
 });
+// The storage is this host's own DI singleton, never Hangfire's process-wide JobStorage.Current: several
+// hosts in one process (the test run; an API node beside a worker node) must each talk to their database.
+var hangfireOptions = new PostgreSqlStorageOptions
+{
+    SchemaName = DatabaseBootstrap.HangfireSchema,
+    PrepareSchemaIfNecessary = false,
+    UseSlidingInvisibilityTimeout = true,
+    InvisibilityTimeout = TimeSpan.FromMinutes(5),
+    QueuePollInterval = TimeSpan.FromSeconds(1),
+};
+builder.Services.AddSingleton<JobStorage>(new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(database.ConnectionString, hangfireOptions), hangfireOptions));
 builder.Services.AddHangfire(c => c
     .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
     .UseSimpleAssemblyNameTypeSerializer()
-    .UseRecommendedSerializerSettings()
-    .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(database.ConnectionString), new PostgreSqlStorageOptions
-    {
-        SchemaName = DatabaseBootstrap.HangfireSchema,
-        PrepareSchemaIfNecessary = false,
-        UseSlidingInvisibilityTimeout = true,
-        InvisibilityTimeout = TimeSpan.FromMinutes(5),
-        QueuePollInterval = TimeSpan.FromSeconds(1),
-    }));
+    .UseRecommendedSerializerSettings());
 if (role.RunsJobs && builder.Configuration.GetValue("Hangfire:Server", true))
 {
     builder.Services.AddHangfireServer(o =>
@@ -203,6 +207,7 @@ if (role.ServesApi)
         ui.DocumentPath = "/openapi/{documentName}.json";
     });
 }
+BulkJobsDashboardPage.Register();
 app.UseHangfireDashboard("/hangfire", new DashboardOptions
 {
     DashboardTitle = "Leads jobs",

@@ -169,6 +169,30 @@ public sealed class PlatformTests(RemoteAddressApiFactory api) : IClassFixture<R
     }
 
     [Fact]
+    public async Task The_dashboard_lists_imports_with_file_rows_and_progress_for_loopback_only()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var content = new MultipartFormDataContent();
+        var file = new ByteArrayContent(Encoding.UTF8.GetBytes("email\na@acme.io\nb@acme.io\n"));
+        file.Headers.ContentType = new("text/csv");
+        content.Add(file, "file", "spring-fair.csv");
+        (await ws.Full.PostAsync("/api/leads/import", content)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+
+        var page = new HttpRequestMessage(HttpMethod.Get, "/hangfire/bulk-jobs");
+        page.Headers.Add(RemoteAddressApiFactory.Header, "127.0.0.1");
+        var r = await api.Client().SendAsync(page);
+        r.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var html = await r.Content.ReadAsStringAsync();
+        html.ShouldContain("spring-fair.csv");
+        html.ShouldContain("Progress");
+        html.ShouldContain(ws.Name);
+
+        var remote = new HttpRequestMessage(HttpMethod.Get, "/hangfire/bulk-jobs");
+        remote.Headers.Add(RemoteAddressApiFactory.Header, "203.0.113.9");
+        (await api.Client().SendAsync(remote)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
     public async Task Responses_never_carry_a_stack_trace_even_for_bodies_the_framework_rejects()
     {
         var ws = await api.CreateWorkspaceAsync();

@@ -1,0 +1,54 @@
+using System.Net;
+using System.Text;
+using Hangfire.Dashboard;
+using Kernel.Ids;
+using Modules.Import.Public;
+using Npgsql;
+
+namespace Leads.Host.Platform;
+
+/// <summary>
+/// "Imports &amp; exports" page in the Hangfire dashboard (same protection as the dashboard): each recent
+/// import and export with its file, rows and progress, so operators see bulk work without the API.
+/// </summary>
+internal sealed class BulkJobsDashboardPage : IDashboardDispatcher
+{
+    public const string Path = "/bulk-jobs";
+    private static int _registered;
+
+    /// <summary>Hangfire's dashboard routes and menu are process-wide: register the page once per process.</summary>
+    public static void Register()
+    {
+        if (Interlocked.Exchange(ref _registered, 1) == 1) return;
+        DashboardRoutes.Routes.Add(Path, new BulkJobsDashboardPage());
+        NavigationMenu.Items.Add(page => new MenuItem("Imports & exports", page.Url.To(Path)));
+    }
+
+    public async Task Dispatch(DashboardContext context)
+    {
+        var http = context.GetHttpContext();
+        // This host's database, resolved per request (the route itself is shared by every host in the process).
+        var db = http.RequestServices.GetRequiredService<NpgsqlDataSource>();
+        var rows = await BulkJobProgress.RecentAsync(db, 50, http.RequestAborted);
+        var html = new StringBuilder("""
+            <!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5"><title>Imports &amp; exports</title>
+            <style>body{font:14px sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
+            .bar{background:#eee;width:160px;height:12px}.fill{background:#337ab7;height:12px}</style></head><body>
+            <p><a href="../">← Hangfire dashboard</a></p><h1>Imports &amp; exports</h1><p>Refreshes every 5 s.</p>
+            <table><tr><th>Kind</th><th>ID</th><th>Workspace</th><th>File</th><th>Status</th><th>Rows</th><th>Progress</th><th>Failed rows</th><th>Created</th><th>Finished</th><th>Reason</th></tr>
+            """);
+        foreach (var r in rows)
+        {
+            var pct = r.TotalRows is > 0 ? (int)Math.Min(100, r.ProcessedRows * 100 / r.TotalRows.Value) : r.Status == "completed" ? 100 : 0;
+            string E(string? s) => WebUtility.HtmlEncode(s ?? "");
+            var id = TypeId.Format(r.Kind == "import" ? IdPrefix.Import : IdPrefix.Export, r.Id);
+            html.Append($"<tr><td>{r.Kind}</td><td>{id}</td><td>{E(r.WorkspaceName)}</td><td>{E(r.Name)}</td><td>{r.Status}</td>")
+                .Append($"<td>{r.ProcessedRows:N0} / {(r.TotalRows is { } t ? t.ToString("N0") : "?")}</td>")
+                .Append($"<td><div class=\"bar\"><div class=\"fill\" style=\"width:{pct}%\"></div></div>{pct}%</td><td>{r.Failed:N0}</td>")
+                .Append($"<td>{r.CreatedAt:u}</td><td>{r.FinishedAt:u}</td><td>{E(r.FailureReason)}</td></tr>");
+        }
+        html.Append("</table></body></html>");
+        http.Response.ContentType = "text/html; charset=utf-8";
+        await http.Response.WriteAsync(html.ToString(), http.RequestAborted);
+    }
+}

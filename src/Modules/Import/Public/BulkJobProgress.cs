@@ -1,0 +1,44 @@
+using Dapper;
+using Npgsql;
+
+namespace Modules.Import.Public;
+
+/// <summary>Recent imports and exports with their progress, for the operators' view in the Hangfire dashboard.</summary>
+public static class BulkJobProgress
+{
+    public sealed class Row
+    {
+        public string Kind { get; init; } = "";
+        public Guid Id { get; init; }
+        public string WorkspaceName { get; init; } = "";
+        public string Name { get; init; } = "";
+        public string Status { get; init; } = "";
+        public long? TotalRows { get; init; }
+        public long ProcessedRows { get; init; }
+        public long Failed { get; init; }
+        public string? FailureReason { get; init; }
+        public DateTime CreatedAt { get; init; }
+        public DateTime? FinishedAt { get; init; }
+    }
+
+    private const string RecentSql = """
+        SELECT * FROM (
+            SELECT 'import' AS kind, i.id, w.name AS workspace_name, i.file_name AS name, i.status, i.total_rows,
+                   i.processed_rows, i.failed, i.failure_reason, i.created_at, i.finished_at
+            FROM import.imports i JOIN access.v_workspaces w ON w.id = i.workspace_id
+            ORDER BY i.created_at DESC LIMIT @Limit) a
+        UNION ALL
+        SELECT * FROM (
+            SELECT 'export', e.id, w.name, 'leads CSV export', e.status, e.row_count, coalesce(e.row_count, 0), 0::bigint,
+                   e.failure_reason, e.created_at, e.finished_at
+            FROM import.exports e JOIN access.v_workspaces w ON w.id = e.workspace_id
+            ORDER BY e.created_at DESC LIMIT @Limit) b
+        ORDER BY created_at DESC
+        """;
+
+    public static async Task<IReadOnlyList<Row>> RecentAsync(NpgsqlDataSource db, int limit, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<Row>(new CommandDefinition(RecentSql, new { Limit = limit }, cancellationToken: ct))).AsList();
+    }
+}
