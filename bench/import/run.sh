@@ -32,6 +32,9 @@ for _ in $(seq 1 180); do
 done
 [ -n "$KEY" ] || { echo "host did not start with a bootstrap key; see $WORK/host.log"; exit 1; }
 
+PGPORT=$(sed -n 4p "$WORK/data/postmaster.pid")
+PSQL=(psql -X -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d leads -v ON_ERROR_STOP=1)
+"${PSQL[@]}" -c "CHECKPOINT"  # both sides start from a fresh checkpoint
 echo "rows: $ROWS   file: $(du -h "$CSV" | cut -f1)   load before: $(uptime | sed 's/.*load average: //')"
 T0=$(date +%s.%N)
 ID=$(curl -fsS -H "X-API-Key: $KEY" -F "file=@$CSV;type=text/csv" "http://127.0.0.1:$PORT/api/leads/import" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
@@ -49,8 +52,6 @@ IMPORT=$(echo "$T2 - $T0" | bc)
 printf 'upload: %.1f s   import total (upload start -> completed): %.1f s   host peak RSS (VmHWM): %d MB\n' \
   "$(echo "$T1 - $T0" | bc)" "$IMPORT" $((HWM / 1024))
 
-PGPORT=$(sed -n 4p "$WORK/data/postmaster.pid")
-PSQL=(psql -X -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d leads -v ON_ERROR_STOP=1)
 WS=$("${PSQL[@]}" -tA -c "SELECT id FROM access.workspaces LIMIT 1")
 "${PSQL[@]}" <<SQL
 CREATE SCHEMA IF NOT EXISTS bench;

@@ -128,7 +128,7 @@ public sealed class ImportLeadsJob
             await JobData.ScannedAsync(conn, job.Id, rows, [.. header.Select(Storable)], ct);
         }
         var region = await JobData.RegionAsync(conn, job.WorkspaceId, ct);
-        await JobData.DisableJitAsync(conn, ct);
+        await JobData.ConfigureSessionAsync(conn, ct);
         await ImportRowsAsync(conn, job, shape.Delimiter, region, ct);
         await JobData.CompleteAsync(conn, job.Id, ct);
     }
