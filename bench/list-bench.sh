@@ -2,7 +2,7 @@
 # Read-path benchmark: lists and stats at 1,000,000 leads in one workspace (docs/benchmarks.md).
 #
 #   bench/list-bench.sh [--reseed] [--leads N] [--duration SECONDS] [--warmup SECONDS] [--connections C]
-#                       [--only NAME[,NAME…]] [--pg-defaults] [--no-build]
+#                       [--only NAME[,NAME…]] [--no-build]
 #
 # Builds the host (Release), starts it on an embedded PostgreSQL in $BENCH_DIR/pgdata (default
 # /tmp/leads-bench: it must be reachable by the 'postgres' user when run as root), creates an API key for
@@ -10,6 +10,8 @@
 # across runs: seeding 1M leads takes several minutes; --reseed starts from a new cluster), then runs each
 # scenario with wrk against 127.0.0.1 only, checks every response total against count(*) in psql, prints a
 # table and stops the host. Nothing here runs in CI.
+# Environment: BENCH_DIR, BENCH_HTTP_PORT (5190), BENCH_PG_SETTINGS, BENCH_QUIET_IDLE, BENCH_QUIET_WAIT,
+# BENCH_MAX_OTHERS, BENCH_ATTEMPTS (see below and docs/benchmarks.md).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,8 +28,9 @@ THREADS=2
 ONLY=""
 RESEED=0
 BUILD=1
-# The 1.1 GB of table and indexes fit in shared_buffers (stock: 128MB); see docs/benchmarks.md.
-PG_SETTINGS=${BENCH_PG_SETTINGS-shared_buffers=2GB}
+# Extra PostgreSQL settings for the bench cluster, e.g. BENCH_PG_SETTINGS=shared_buffers=2GB,work_mem=8MB.
+# Unset: the embedded cluster exactly as the host configures it (docs/benchmarks.md compares the two).
+PG_SETTINGS=${BENCH_PG_SETTINGS-}
 # The member whose leads the assignedTo scenario lists (one of the 10 the seed creates) and the search term
 # (a common surname that also occurs in one company name).
 MEMBER_NAME="Eleanor Shellstrop"
@@ -42,8 +45,7 @@ while [[ $# -gt 0 ]]; do
     --connections) CONNECTIONS=$2; shift ;;
     --only) ONLY=$2; shift ;;
     --no-build) BUILD=0 ;;
-    --pg-defaults) PG_SETTINGS="" ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
@@ -182,8 +184,8 @@ else
   log "reusing the seeded data folder ($have leads)"
 fi
 
-# PostgreSQL settings of the bench cluster: ALTER SYSTEM in its own data folder, then a restart of the host
-# (which restarts the embedded cluster). --pg-defaults measures the stock configuration instead.
+# PostgreSQL settings of the bench cluster: ALTER SYSTEM in its own data folder (reset to stock first), then
+# a restart of the host (which restarts the embedded cluster) when one needs it.
 want_settings=()
 [[ -n $PG_SETTINGS ]] && IFS=',' read -r -a want_settings <<<"$PG_SETTINGS"
 q "ALTER SYSTEM RESET ALL" >/dev/null
