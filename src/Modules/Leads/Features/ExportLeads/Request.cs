@@ -5,25 +5,8 @@ using Modules.Leads.Data;
 namespace Modules.Leads.Features.ExportLeads;
 
 /// <summary>The list's filters (spec §3.1), without paging; all optional.</summary>
-internal sealed class Request : ILeadFilterQuery
+internal sealed class Request : LeadFilterQuery
 {
-    /// <summary>new, contacted, qualified, converted or closed.</summary>
-    public string? Status { get; init; }
-    /// <summary>Leads from this source (src_… or UUID).</summary>
-    public string? SourceId { get; init; }
-    /// <summary>Case-insensitive substring of first, last or full name, email, company, or phone (digits compared).</summary>
-    public string? Search { get; init; }
-    /// <summary>Created at or after this ISO date or date-time.</summary>
-    public string? StartDate { get; init; }
-    /// <summary>Created at or before; a date-only value includes that whole day (UTC).</summary>
-    public string? EndDate { get; init; }
-    /// <summary>A user ID, or <c>unassigned</c>.</summary>
-    public string? AssignedTo { get; init; }
-    /// <summary><c>only</c> or <c>exclude</c> leads flagged as duplicates.</summary>
-    public string? Duplicates { get; init; }
-    /// <summary>Leads carrying this tag (ID or name).</summary>
-    public string? Tag { get; init; }
-
     internal sealed class Validator : Validator<Request>
     {
         public Validator() => RuleFor(r => r).Custom((r, ctx) => ctx.AddErrors(LeadFilter.Parse(Guid.Empty, r).Errors));
