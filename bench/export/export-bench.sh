@@ -111,10 +111,10 @@ fi
 "${PSQL[@]}" -v workspace="$WORKSPACE" -f "$ROOT/bench/export/seed-extras.sql" >&2
 
 # The export's own statement, so both sides run the same joins: the raw string in Data.cs with the filter
-# fragment reduced to the workspace (the other filters are NULL and fold away), on one line for \copy.
-SQL=$(awk '/ExportSql = \$"""/ { on = 1; next } on && /^ *""";/ { exit } on { print }' \
+# fragment for an unfiltered export (the workspace alone), on one line for \copy.
+SQL=$(awk '/ExportSql = \$+"""/ { on = 1; next } on && /^ *""";/ { exit } on { print }' \
         "$ROOT/src/Modules/Leads/Features/ExportLeads/Data.cs" |
-      sed -e "s/{LeadFilter.Where}/l.workspace_id = '$WS_ID'/" -e "s/{LeadCsvExport.TagSeparator}/;/" | tr '\n' ' ' | tr -s ' ' | sed 's/^ //')
+      sed -e "s/{where}/l.workspace_id = '$WS_ID'/" -e "s/{{LeadCsvExport.TagSeparator}}/;/" | tr '\n' ' ' | tr -s ' ' | sed 's/^ //')
 [[ $SQL == SELECT* && $SQL != *"{"* ]] || { echo "could not read the export SQL from Data.cs: $SQL" >&2; exit 1; }
 COPY_OUT=$BENCH_DIR/psql-copy.csv
 

@@ -1,8 +1,10 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Dapper;
 using Kernel.Ids;
 using Modules.Leads.Public;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Modules.Leads.Data;
 
@@ -20,7 +22,7 @@ internal interface ILeadFilterQuery
 }
 
 /// <summary>
-/// Parsed, validated filters bound as SQL parameters of one fixed statement (no string-built SQL).
+/// Parsed, validated filters, bound as SQL parameters of a statement chosen from a closed set (one per combination of filters present).
 /// Totals come from the <c>leads.lead_counts</c> counters whenever only counted dimensions are filtered.
 /// </summary>
 internal sealed record LeadFilter
@@ -45,38 +47,97 @@ internal sealed record LeadFilter
     public bool CountersSuffice => Search is null && StartDate is null && EndBefore is null && TagId is null && TagName is null;
 
     /// <summary>
-    /// The WHERE clause every filtered read uses (alias <c>l</c>). Each optional filter is a fixed predicate
-    /// that PostgreSQL folds away when its parameter is null (Npgsql sends unprepared statements, so plans are custom).
+    /// Whether one generic plan serves every value of this filter's parameters, so its statements may be prepared:
+    /// equality filters on the list's indexed dimensions only. A search term, a date range or a tag can make one
+    /// value want a different plan than another (a rare term wants the trigram index, a common one the
+    /// newest-first walk), so those statements stay unprepared and are planned for their values.
     /// </summary>
-    public const string Where = """
-        l.workspace_id = @WorkspaceId
-          AND (@Status::text IS NULL OR l.status = @Status)
-          AND (@SourceId::uuid IS NULL OR l.source_id = @SourceId)
-          AND (@AssignedTo::uuid IS NULL OR l.assigned_to = @AssignedTo)
-          AND (NOT @Unassigned OR l.assigned_to IS NULL)
-          AND (@Duplicates::text IS NULL OR (l.duplicate_of IS NOT NULL) = (@Duplicates = 'only'))
-          AND (@StartDate::timestamptz IS NULL OR l.created_at >= @StartDate)
-          AND (@EndBefore::timestamptz IS NULL OR l.created_at < @EndBefore)
-          AND (@Search::text IS NULL OR l.search_text LIKE @Search OR (@SearchDigits::text IS NOT NULL AND l.phone_digits LIKE @SearchDigits))
-          AND (@TagId::uuid IS NULL OR EXISTS (SELECT 1 FROM tags.v_lead_tags t WHERE t.lead_id = l.id AND t.tag_id = @TagId))
-          AND (@TagName::text IS NULL OR EXISTS (SELECT 1 FROM tags.v_lead_tags t WHERE t.lead_id = l.id AND t.workspace_id = @WorkspaceId AND lower(t.name) = lower(@TagName)))
-        """;
+    public bool GenericPlanSafe => CountersSuffice;
 
-    /// <summary>The same dimensions over the counters table (alias <c>c</c>).</summary>
-    public const string CounterWhere = """
-        c.workspace_id = @WorkspaceId
-          AND (@Status::text IS NULL OR c.status = @Status)
-          AND (@SourceId::uuid IS NULL OR c.source_id = @SourceId)
-          AND (@AssignedTo::uuid IS NULL OR c.assigned_to = @AssignedTo)
-          AND (NOT @Unassigned OR c.assigned_to = '00000000-0000-0000-0000-000000000000')
-          AND (@Duplicates::text IS NULL OR c.is_duplicate = (@Duplicates = 'only'))
-        """;
+    [Flags]
+    private enum Shape
+    {
+        Status = 1, Source = 2, Assigned = 4, Unassigned = 8, DuplicatesOnly = 16, DuplicatesExcluded = 32,
+        Start = 64, End = 128, Search = 256, SearchDigits = 512, TagId = 1024, TagName = 2048,
+    }
 
-    private const string CountRowsSql = $"SELECT count(*) FROM leads.leads l WHERE {Where}";
-    private const string CountCountersSql = $"SELECT coalesce(sum(c.n), 0)::bigint FROM leads.lead_counts c WHERE {CounterWhere}";
+    private Shape Present =>
+        (Status is null ? 0 : Shape.Status) | (SourceId is null ? 0 : Shape.Source) | (AssignedTo is null ? 0 : Shape.Assigned)
+        | (Unassigned ? Shape.Unassigned : 0)
+        | (Duplicates == "only" ? Shape.DuplicatesOnly : 0) | (Duplicates == "exclude" ? Shape.DuplicatesExcluded : 0)
+        | (StartDate is null ? 0 : Shape.Start) | (EndBefore is null ? 0 : Shape.End)
+        | (Search is null ? 0 : Shape.Search) | (SearchDigits is null ? 0 : Shape.SearchDigits)
+        | (TagId is null ? 0 : Shape.TagId) | (TagName is null ? 0 : Shape.TagName);
 
-    public Task<long> CountAsync(NpgsqlConnection conn, CancellationToken ct) =>
-        conn.ExecuteScalarAsync<long>(new CommandDefinition(CountersSuffice ? CountCountersSql : CountRowsSql, this, cancellationToken: ct));
+    private static readonly ConcurrentDictionary<Shape, string> WhereByShape = new();
+    private static readonly ConcurrentDictionary<Shape, string> CounterWhereByShape = new();
+
+    /// <summary>
+    /// The WHERE clause of every filtered read over <c>leads.leads</c> (alias <c>l</c>): one fixed predicate per
+    /// filter present and nothing for those absent, so the statement text is one of a closed set (at most one per
+    /// combination of filters) and never carries <c>@p IS NULL OR …</c> predicates that only a custom plan folds
+    /// away. Values are always bound parameters.
+    /// </summary>
+    public string Where => WhereByShape.GetOrAdd(Present, static s =>
+    {
+        var p = new List<string> { "l.workspace_id = @WorkspaceId" };
+        if (s.HasFlag(Shape.Status)) p.Add("l.status = @Status");
+        if (s.HasFlag(Shape.Source)) p.Add("l.source_id = @SourceId");
+        if (s.HasFlag(Shape.Assigned)) p.Add("l.assigned_to = @AssignedTo");
+        if (s.HasFlag(Shape.Unassigned)) p.Add("l.assigned_to IS NULL");
+        if (s.HasFlag(Shape.DuplicatesOnly)) p.Add("l.duplicate_of IS NOT NULL");
+        if (s.HasFlag(Shape.DuplicatesExcluded)) p.Add("l.duplicate_of IS NULL");
+        if (s.HasFlag(Shape.Start)) p.Add("l.created_at >= @StartDate");
+        if (s.HasFlag(Shape.End)) p.Add("l.created_at < @EndBefore");
+        if (s.HasFlag(Shape.SearchDigits)) p.Add("(l.search_text LIKE @Search OR l.phone_digits LIKE @SearchDigits)");
+        else if (s.HasFlag(Shape.Search)) p.Add("l.search_text LIKE @Search");
+        if (s.HasFlag(Shape.TagId)) p.Add("EXISTS (SELECT 1 FROM tags.v_lead_tags t WHERE t.lead_id = l.id AND t.tag_id = @TagId)");
+        if (s.HasFlag(Shape.TagName))
+            p.Add("EXISTS (SELECT 1 FROM tags.v_lead_tags t WHERE t.lead_id = l.id AND t.workspace_id = @WorkspaceId AND lower(t.name) = lower(@TagName))");
+        return string.Join("\n  AND ", p);
+    });
+
+    /// <summary>The same dimensions over the counters table (alias <c>c</c>); only meaningful when <see cref="CountersSuffice"/>.</summary>
+    public string CounterWhere => CounterWhereByShape.GetOrAdd(Present, static s =>
+    {
+        var p = new List<string> { "c.workspace_id = @WorkspaceId" };
+        if (s.HasFlag(Shape.Status)) p.Add("c.status = @Status");
+        if (s.HasFlag(Shape.Source)) p.Add("c.source_id = @SourceId");
+        if (s.HasFlag(Shape.Assigned)) p.Add("c.assigned_to = @AssignedTo");
+        if (s.HasFlag(Shape.Unassigned)) p.Add("c.assigned_to = '00000000-0000-0000-0000-000000000000'");
+        if (s.HasFlag(Shape.DuplicatesOnly)) p.Add("c.is_duplicate");
+        if (s.HasFlag(Shape.DuplicatesExcluded)) p.Add("NOT c.is_duplicate");
+        return string.Join("\n  AND ", p);
+    });
+
+    /// <summary>Binds the parameters <see cref="Where"/> and <see cref="CounterWhere"/> use — exactly those present, typed.</summary>
+    public void Bind(NpgsqlParameterCollection p)
+    {
+        p.Add(new NpgsqlParameter<Guid>("WorkspaceId", NpgsqlDbType.Uuid) { TypedValue = WorkspaceId });
+        if (Status is not null) p.Add(new NpgsqlParameter<string>("Status", NpgsqlDbType.Text) { TypedValue = Status });
+        if (SourceId is { } s) p.Add(new NpgsqlParameter<Guid>("SourceId", NpgsqlDbType.Uuid) { TypedValue = s });
+        if (AssignedTo is { } a) p.Add(new NpgsqlParameter<Guid>("AssignedTo", NpgsqlDbType.Uuid) { TypedValue = a });
+        if (StartDate is { } sd) p.Add(new NpgsqlParameter<DateTime>("StartDate", NpgsqlDbType.TimestampTz) { TypedValue = sd });
+        if (EndBefore is { } eb) p.Add(new NpgsqlParameter<DateTime>("EndBefore", NpgsqlDbType.TimestampTz) { TypedValue = eb });
+        if (Search is not null) p.Add(new NpgsqlParameter<string>("Search", NpgsqlDbType.Text) { TypedValue = Search });
+        if (SearchDigits is not null) p.Add(new NpgsqlParameter<string>("SearchDigits", NpgsqlDbType.Text) { TypedValue = SearchDigits });
+        if (TagId is { } t) p.Add(new NpgsqlParameter<Guid>("TagId", NpgsqlDbType.Uuid) { TypedValue = t });
+        if (TagName is not null) p.Add(new NpgsqlParameter<string>("TagName", NpgsqlDbType.Text) { TypedValue = TagName });
+    }
+
+    /// <summary>The exact number of matching leads: summed from the counters when they suffice, else counted.</summary>
+    public string CountSql => CountersSuffice
+        ? $"SELECT coalesce(sum(c.n), 0)::bigint FROM leads.lead_counts c WHERE {CounterWhere}"
+        : $"SELECT count(*) FROM leads.leads l WHERE {Where}";
+
+    /// <summary>Runs <see cref="CountSql"/>, prepared when <see cref="GenericPlanSafe"/>.</summary>
+    public async Task<long> CountAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(CountSql, conn);
+        Bind(cmd.Parameters);
+        if (GenericPlanSafe) await cmd.PrepareAsync(ct);
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
 
     /// <summary>Validates raw query values; every problem is reported against its parameter name.</summary>
     public static (LeadFilter? Filter, Dictionary<string, string> Errors) Parse(Guid workspaceId, ILeadFilterQuery q)

@@ -10,20 +10,21 @@ internal static class Data
     // One row per lead, in list order. Text columns come back as '' rather than NULL (one read per cell on the
     // sequential reader, and CSV has no NULL anyway); tags are joined in the database, ordered like the detail view.
     // The bench (bench/export/) runs this same statement through psql's \copy: keep the two in step.
-    internal const string ExportSql = $"""
+    // `{where}` is replaced by the filter's WHERE clause (LeadFilter.Where), the tag separator interpolated.
+    internal const string ExportSql = $$"""
         SELECT l.id,
                coalesce(l.email, ''), coalesce(l.first_name, ''), coalesce(l.last_name, ''),
                coalesce(l.phone, ''), coalesce(l.company, ''),
                l.status, l.score,
                coalesce(s.name, ''), coalesce(m.name, ''),
-               coalesce((SELECT string_agg(t.name, '{LeadCsvExport.TagSeparator}' ORDER BY lower(t.name), t.tag_id)
+               coalesce((SELECT string_agg(t.name, '{{LeadCsvExport.TagSeparator}}' ORDER BY lower(t.name), t.tag_id)
                          FROM tags.v_lead_tags t WHERE t.lead_id = l.id), ''),
                l.duplicate_of IS NOT NULL,
                l.created_at
         FROM leads.leads l
         LEFT JOIN leads.sources s ON s.id = l.source_id
         LEFT JOIN access.v_members m ON m.id = l.assigned_to
-        WHERE {LeadFilter.Where}
+        WHERE {where}
         ORDER BY l.created_at DESC, l.id DESC
         """;
 
@@ -33,28 +34,13 @@ internal static class Data
     /// </summary>
     public static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, LeadFilter f)
     {
-        var cmd = new NpgsqlCommand(ExportSql, conn, tx)
+        var cmd = new NpgsqlCommand(ExportSql.Replace("{where}", f.Where), conn, tx)
         {
             // Npgsql's timeout applies to each wait for data, not to the whole stream: this bounds how long the first
             // row may take (a full sort of a large workspace) without cutting off a long, slowly consumed download.
             CommandTimeout = 300,
         };
-        var p = cmd.Parameters;
-        p.Add(new NpgsqlParameter<Guid>("WorkspaceId", NpgsqlDbType.Uuid) { TypedValue = f.WorkspaceId });
-        p.Add(Nullable("Status", NpgsqlDbType.Text, f.Status));
-        p.Add(Nullable("SourceId", NpgsqlDbType.Uuid, f.SourceId));
-        p.Add(Nullable("AssignedTo", NpgsqlDbType.Uuid, f.AssignedTo));
-        p.Add(new NpgsqlParameter<bool>("Unassigned", NpgsqlDbType.Boolean) { TypedValue = f.Unassigned });
-        p.Add(Nullable("Duplicates", NpgsqlDbType.Text, f.Duplicates));
-        p.Add(Nullable("StartDate", NpgsqlDbType.TimestampTz, f.StartDate));
-        p.Add(Nullable("EndBefore", NpgsqlDbType.TimestampTz, f.EndBefore));
-        p.Add(Nullable("Search", NpgsqlDbType.Text, f.Search));
-        p.Add(Nullable("SearchDigits", NpgsqlDbType.Text, f.SearchDigits));
-        p.Add(Nullable("TagId", NpgsqlDbType.Uuid, f.TagId));
-        p.Add(Nullable("TagName", NpgsqlDbType.Text, f.TagName));
+        f.Bind(cmd.Parameters);
         return cmd;
     }
-
-    private static NpgsqlParameter Nullable(string name, NpgsqlDbType type, object? value) =>
-        new(name, type) { Value = value ?? DBNull.Value };
 }

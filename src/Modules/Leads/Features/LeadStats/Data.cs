@@ -21,29 +21,31 @@ internal static class Data
         coalesce(sum(n) FILTER (WHERE unassigned), 0)::bigint AS unassigned
         """;
 
-    private const string FromCountersSql = $"""
+    private static string FromCountersSql(LeadFilter f) => $"""
         SELECT {Columns}
         FROM (SELECT c.status, c.is_duplicate, c.assigned_to = '00000000-0000-0000-0000-000000000000' AS unassigned, c.n
-              FROM leads.lead_counts c WHERE {LeadFilter.CounterWhere}) x
+              FROM leads.lead_counts c WHERE {f.CounterWhere}) x
         """;
 
-    private const string FromRowsSql = $"""
+    private static string FromRowsSql(LeadFilter f) => $"""
         SELECT {Columns}
         FROM (SELECT l.status, l.duplicate_of IS NOT NULL AS is_duplicate, l.assigned_to IS NULL AS unassigned, 1 AS n
-              FROM leads.leads l WHERE {LeadFilter.Where}) x
+              FROM leads.leads l WHERE {f.Where}) x
         """;
-
-    private sealed record Row(long Total, long New, long Contacted, long Qualified, long Converted, long Closed, long Duplicates, long Unassigned);
 
     public static async Task<Response> StatsAsync(NpgsqlConnection conn, LeadFilter f, CancellationToken ct)
     {
-        var r = await conn.QuerySingleAsync<Row>(new CommandDefinition(f.CountersSuffice ? FromCountersSql : FromRowsSql, f, cancellationToken: ct));
+        await using var cmd = new NpgsqlCommand(f.CountersSuffice ? FromCountersSql(f) : FromRowsSql(f), conn);
+        f.Bind(cmd.Parameters);
+        if (f.GenericPlanSafe) await cmd.PrepareAsync(ct);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
         return new Response
         {
-            Total = r.Total,
-            ByStatus = new ByStatus { New = r.New, Contacted = r.Contacted, Qualified = r.Qualified, Converted = r.Converted, Closed = r.Closed },
-            Duplicates = r.Duplicates,
-            Unassigned = r.Unassigned,
+            Total = r.GetInt64(0),
+            ByStatus = new ByStatus { New = r.GetInt64(1), Contacted = r.GetInt64(2), Qualified = r.GetInt64(3), Converted = r.GetInt64(4), Closed = r.GetInt64(5) },
+            Duplicates = r.GetInt64(6),
+            Unassigned = r.GetInt64(7),
         };
     }
 }

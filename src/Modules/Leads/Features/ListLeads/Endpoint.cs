@@ -24,8 +24,7 @@ internal sealed class Endpoint(ReadDataSource db) : Endpoint<Request, PagedRespo
         var (filter, _) = LeadFilter.Parse(HttpContext.Caller().WorkspaceId, r);
         var (paging, _) = Paging.Parse(r.Page, r.Limit);
         await using var conn = await db.OpenConnectionAsync(ct);
-        var total = await filter!.CountAsync(conn, ct);
-        var rows = paging.Offset >= total ? [] : await Data.PageAsync(conn, filter, paging, ct);
+        var (total, rows) = await Data.PageAsync(conn, filter!, paging, ct);
         await Send.OkAsync(new PagedResponse<LeadListItem>(rows, Pagination.Of(paging, total)), ct);
     }
 }
