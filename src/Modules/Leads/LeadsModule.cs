@@ -18,6 +18,8 @@ public static class LeadsModule
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<WebhookRateLimiter>();
         services.AddSingleton<WebhookUrls>();
+        services.AddSingleton(sp => new Data.ListCache(config));
+        services.AddHostedService<Data.ChangeLogCompaction>();
         return services;
     }
 

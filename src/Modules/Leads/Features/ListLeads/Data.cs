@@ -14,15 +14,21 @@ internal static class Data
     /// turns into a sequential scan and sort, while a literal keeps it the index walk it is, and the buckets keep
     /// the prepared statements per connection few (4 per filter combination). Rows past the asked limit are not read.
     /// Page 1 carries no OFFSET at all: a generic plan prices an <c>OFFSET $n</c> as a tenth of the table too, so
-    /// PostgreSQL would keep re-planning it; deeper pages bind their offset and are planned for it.
+    /// PostgreSQL would keep re-planning it.
+    /// <para>
+    /// With <paramref name="anchored"/>, the walk starts at a remembered lead (<see cref="ListCache"/>) instead of the
+    /// first, and with <paramref name="gated"/> the statement returns no rows at all when the workspace changed since
+    /// the remembered snapshot — the check and the page share one snapshot, so a page is never combined with a stale
+    /// total or position.
+    /// </para>
     /// </summary>
-    private static string PageSql(LeadFilter f, int limitBucket, bool firstPage) => $"""
+    private static string PageSql(LeadFilter f, int limitBucket, bool withOffset, bool anchored = false, bool gated = false) => $"""
         SELECT {LeadListItem.Columns}
         FROM (
             SELECT l.id, l.created_at FROM leads.leads l
-            WHERE {f.Where}
+            WHERE {f.Where}{(anchored ? "\n  AND (l.created_at, l.id) <= (@AnchorAt, @AnchorId)" : "")}{(gated ? "\n  AND NOT leads.changed_since(@WorkspaceId, @Snapshot::pg_snapshot)" : "")}
             ORDER BY l.created_at DESC, l.id DESC
-            LIMIT {limitBucket}{(firstPage ? "" : " OFFSET @Offset")}
+            LIMIT {limitBucket}{(withOffset ? " OFFSET @Offset" : "")}
         ) p
         JOIN leads.leads l ON l.id = p.id
         LEFT JOIN leads.sources s ON s.id = l.source_id
@@ -31,19 +37,48 @@ internal static class Data
         """;
 
     /// <summary>
-    /// The exact total and the page. Page 1 of a filter the counters answer — the common request — is one round trip:
-    /// both statements in one prepared batch, planned once per connection. Otherwise the total comes first, and a page
-    /// past the end is not read at all (an offset beyond the last row would walk the whole index for nothing).
+    /// The snapshot, the exact total (when <paramref name="withTotal"/>) and the positions of every stride-th lead up to
+    /// <c>@Upto</c> (when <paramref name="anchors"/>), all in one statement and so one snapshot.
     /// </summary>
-    public static async Task<(long Total, List<LeadListItem> Rows)> PageAsync(NpgsqlConnection conn, LeadFilter f, Paging paging, CancellationToken ct)
+    private static string SnapshotSql(LeadFilter f, bool withTotal, bool anchors) => $"""
+        SELECT s.snap, {(withTotal ? "t.total" : "NULL::bigint")}, s.workspace_total, {(anchors ? "a.created_at, a.id" : "NULL::timestamptz, NULL::uuid")}
+        FROM (SELECT pg_current_snapshot()::text AS snap,
+                     (SELECT coalesce(sum(c.n), 0)::bigint FROM leads.lead_counts c WHERE c.workspace_id = @WorkspaceId) AS workspace_total) s
+        {(withTotal ? $"CROSS JOIN (SELECT count(*) AS total FROM leads.leads l WHERE {f.Where}) t" : "")}
+        {(anchors ? $"""
+        LEFT JOIN LATERAL (
+            SELECT x.created_at, x.id FROM (
+                SELECT l.created_at, l.id, row_number() OVER (ORDER BY l.created_at DESC, l.id DESC) AS rn
+                FROM leads.leads l WHERE {f.Where}
+                ORDER BY l.created_at DESC, l.id DESC
+                LIMIT @Upto + 1
+            ) x
+            WHERE x.rn > 1 AND (x.rn - 1) % @Stride = 0
+        ) a ON true
+        ORDER BY a.created_at DESC, a.id DESC
+        """ : "")}
+        """;
+
+    /// <summary>
+    /// The exact total and the page. Page 1 of a filter the counters answer — the common request — is one round trip:
+    /// both statements in one prepared batch, planned once per connection. A filter the counters cannot answer (search,
+    /// dates) and any page at or beyond <see cref="ListCache.Stride"/> go through the cache; everything else counts first
+    /// and skips reading a page past the end (an offset beyond the last row would walk the whole index for nothing).
+    /// </summary>
+    public static async Task<(long Total, List<LeadListItem> Rows)> PageAsync(NpgsqlConnection conn, LeadFilter f, Paging paging,
+        ListCache cache, CancellationToken ct)
     {
+        var cacheTotal = !f.CountersSuffice && f.TagId is null && f.TagName is null;
+        var anchorIndex = (int)Math.Min(paging.Offset / cache.Stride, int.MaxValue);
+        if (cacheTotal || anchorIndex > 0) return await CachedPageAsync(conn, f, paging, cache, cacheTotal, anchorIndex, ct);
+
         if (paging.Offset == 0 && f.GenericPlanSafe)
         {
             await using var batch = new NpgsqlBatch(conn);
             var count = new NpgsqlBatchCommand(f.CountSql);
             f.Bind(count.Parameters);
-            var page = new NpgsqlBatchCommand(PageSql(f, LimitBucket(paging.Limit), firstPage: true));
-            Bind(page.Parameters, f, paging);
+            var page = new NpgsqlBatchCommand(PageSql(f, LimitBucket(paging.Limit), withOffset: false));
+            f.Bind(page.Parameters);
             batch.BatchCommands.Add(count);
             batch.BatchCommands.Add(page);
             await batch.PrepareAsync(ct);
@@ -56,17 +91,136 @@ internal static class Data
 
         var t = await f.CountAsync(conn, ct);
         if (paging.Offset >= t) return (t, []);
-        await using var cmd = new NpgsqlCommand(PageSql(f, LimitBucket(paging.Limit), paging.Offset == 0), conn);
-        Bind(cmd.Parameters, f, paging);
+        await using var cmd = new NpgsqlCommand(PageSql(f, LimitBucket(paging.Limit), withOffset: paging.Offset > 0), conn);
+        f.Bind(cmd.Parameters);
+        if (paging.Offset > 0) cmd.Parameters.Add(new NpgsqlParameter<long>("Offset", NpgsqlDbType.Bigint) { TypedValue = paging.Offset });
         if (f.GenericPlanSafe && paging.Offset == 0) await cmd.PrepareAsync(ct);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         return (t, await ReadRowsAsync(reader, paging.Limit, ct));
     }
 
-    private static void Bind(NpgsqlParameterCollection p, LeadFilter f, Paging paging)
+    private static async Task<(long Total, List<LeadListItem> Rows)> CachedPageAsync(NpgsqlConnection conn, LeadFilter f, Paging paging,
+        ListCache cache, bool cacheTotal, int anchorIndex, CancellationToken ct)
     {
-        f.Bind(p);
-        if (paging.Offset > 0) p.Add(new NpgsqlParameter<long>("Offset", NpgsqlDbType.Bigint) { TypedValue = paging.Offset });
+        var entry = cache.Get(f);
+        if (entry is not null && (!cacheTotal || entry.Total is not null))
+        {
+            var total = cacheTotal ? entry.Total!.Value : await f.CountAsync(conn, ct);
+            if (paging.Offset < total && anchorIndex <= entry.Anchors.Length)
+            {
+                var rows = await GatedPageAsync(conn, f, paging, cache.Stride, entry, anchorIndex, ct);
+                // Rows means the workspace is unchanged since the entry's snapshot (a page below an unchanged total is never
+                // empty); none means it changed, and the entry is recomputed below.
+                if (rows.Count > 0) return (total, rows);
+            }
+            else if (paging.Offset >= total && !await ChangedSinceAsync(conn, f.WorkspaceId, entry.Snapshot, ct))
+            {
+                return (total, []);
+            }
+        }
+
+        // Recompute in one statement: snapshot, total, and positions past the one asked for, so a client walking page
+        // after page recomputes every ten strides at first and ever more rarely further in (half again as deep).
+        var upto = anchorIndex == 0 ? 0L : Math.Max(anchorIndex + 10L, anchorIndex * 3L / 2) * cache.Stride;
+        entry = await SnapshotAsync(conn, f, cacheTotal, upto, cache.Stride, ct);
+        cache.Set(f, entry);
+        var t = cacheTotal ? entry.Total!.Value : await f.CountAsync(conn, ct);
+        if (paging.Offset >= t) return (t, []);
+        if (anchorIndex <= entry.Anchors.Length)
+        {
+            var rows = await GatedPageAsync(conn, f, paging, cache.Stride, entry, anchorIndex, ct);
+            if (rows.Count > 0) return (t, rows);
+        }
+        // Changed again since the count a moment ago: this one request walks from the start, as it would without a cache.
+        cache.Remove(f);
+        await using var cmd = new NpgsqlCommand(PageSql(f, LimitBucket(paging.Limit), withOffset: paging.Offset > 0), conn);
+        f.Bind(cmd.Parameters);
+        if (paging.Offset > 0) cmd.Parameters.Add(new NpgsqlParameter<long>("Offset", NpgsqlDbType.Bigint) { TypedValue = paging.Offset });
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return (t, await ReadRowsAsync(reader, paging.Limit, ct));
+    }
+
+    private static async Task<List<LeadListItem>> GatedPageAsync(NpgsqlConnection conn, LeadFilter f, Paging paging, int stride,
+        ListCache.Entry entry, int anchorIndex, CancellationToken ct)
+    {
+        var offset = paging.Offset - (long)anchorIndex * stride;
+        var sql = PageSql(f, LimitBucket(paging.Limit), withOffset: offset > 0, anchored: anchorIndex > 0, gated: true);
+        var page = new NpgsqlBatchCommand(sql);
+        f.Bind(page.Parameters);
+        page.Parameters.Add(new NpgsqlParameter<string>("Snapshot", NpgsqlDbType.Text) { TypedValue = entry.Snapshot });
+        if (offset > 0) page.Parameters.Add(new NpgsqlParameter<long>("Offset", NpgsqlDbType.Bigint) { TypedValue = offset });
+        if (anchorIndex > 0)
+        {
+            var a = entry.Anchors[anchorIndex - 1];
+            page.Parameters.Add(new NpgsqlParameter<DateTime>("AnchorAt", NpgsqlDbType.TimestampTz) { TypedValue = a.CreatedAt });
+            page.Parameters.Add(new NpgsqlParameter<Guid>("AnchorId", NpgsqlDbType.Uuid) { TypedValue = a.Id });
+        }
+
+        await using var batch = new NpgsqlBatch(conn);
+        if (WalkSuits(f, entry, offset + paging.Limit))
+        {
+            // One generic plan — the newest-first index walk — serves every anchor, offset and value here; left to itself
+            // PostgreSQL prices an OFFSET parameter as a tenth of the table and re-plans every time (1–3 ms, more than
+            // the walk itself), so the plan is forced for this one statement.
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN READ ONLY"));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL plan_cache_mode = force_generic_plan"));
+            batch.BatchCommands.Add(page);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            await batch.PrepareAsync(ct);
+        }
+        else batch.BatchCommands.Add(page);
+        await using var r = await batch.ExecuteReaderAsync(ct);
+        while (r.FieldCount == 0 || r.GetName(0) != "id") if (!await r.NextResultAsync(ct)) return [];
+        var rows = await ReadRowsAsync(r, paging.Limit, ct);
+        while (await r.NextResultAsync(ct)) { }
+        return rows;
+    }
+
+    /// <summary>
+    /// Whether walking the newest-first index and filtering is the right plan for every value of this filter, so one
+    /// generic plan may serve: equality filters and date ranges always (the walk stops after the page); a search only
+    /// when the remembered exact total says matches are dense enough that the walk passes at most 5,000 leads to fill
+    /// the page. A rare term is left to a plan made for its value (typically the trigram index, then a sort).
+    /// </summary>
+    private static bool WalkSuits(LeadFilter f, ListCache.Entry entry, long rowsWanted)
+    {
+        if (f.TagId is not null || f.TagName is not null) return false;
+        if (f.Search is null) return true;
+        return entry.Total is > 0 and var total && rowsWanted * (double)entry.WorkspaceTotal / total <= 5_000;
+    }
+
+    private static async Task<bool> ChangedSinceAsync(NpgsqlConnection conn, Guid workspaceId, string snapshot, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT leads.changed_since(@WorkspaceId, @Snapshot::pg_snapshot)", conn);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid>("WorkspaceId", NpgsqlDbType.Uuid) { TypedValue = workspaceId });
+        cmd.Parameters.Add(new NpgsqlParameter<string>("Snapshot", NpgsqlDbType.Text) { TypedValue = snapshot });
+        await cmd.PrepareAsync(ct);
+        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    private static async Task<ListCache.Entry> SnapshotAsync(NpgsqlConnection conn, LeadFilter f, bool withTotal, long upto, int stride,
+        CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(SnapshotSql(f, withTotal, anchors: upto > 0), conn);
+        f.Bind(cmd.Parameters);
+        if (upto > 0)
+        {
+            cmd.Parameters.Add(new NpgsqlParameter<long>("Upto", NpgsqlDbType.Bigint) { TypedValue = upto });
+            cmd.Parameters.Add(new NpgsqlParameter<long>("Stride", NpgsqlDbType.Bigint) { TypedValue = stride });
+        }
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        string snapshot = "";
+        long? total = null;
+        var anchors = new List<ListCache.Anchor>();
+        long workspaceTotal = 0;
+        while (await r.ReadAsync(ct))
+        {
+            snapshot = r.GetString(0);
+            total = r.IsDBNull(1) ? null : r.GetInt64(1);
+            workspaceTotal = r.GetInt64(2);
+            if (!r.IsDBNull(4)) anchors.Add(new ListCache.Anchor(r.GetDateTime(3), r.GetGuid(4)));
+        }
+        return new ListCache.Entry(snapshot, total, workspaceTotal, [.. anchors]);
     }
 
     /// <summary>The literal LIMIT the statement carries for a page of <paramref name="limit"/> (1–100) rows.</summary>

@@ -7,7 +7,7 @@ using Npgsql;
 
 namespace Modules.Leads.Features.ListLeads;
 
-internal sealed class Endpoint(ReadDataSource db) : Endpoint<Request, PagedResponse<LeadListItem>>
+internal sealed class Endpoint(ReadDataSource db, ListCache cache) : Endpoint<Request, PagedResponse<LeadListItem>>
 {
     public override void Configure()
     {
@@ -24,7 +24,7 @@ internal sealed class Endpoint(ReadDataSource db) : Endpoint<Request, PagedRespo
         var (filter, _) = LeadFilter.Parse(HttpContext.Caller().WorkspaceId, r);
         var (paging, _) = Paging.Parse(r.Page, r.Limit);
         await using var conn = await db.OpenConnectionAsync(ct);
-        var (total, rows) = await Data.PageAsync(conn, filter!, paging, ct);
+        var (total, rows) = await Data.PageAsync(conn, filter!, paging, cache, ct);
         await Send.OkAsync(new PagedResponse<LeadListItem>(rows, Pagination.Of(paging, total)), ct);
     }
 }

@@ -1,0 +1,68 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Configuration;
+
+namespace Modules.Leads.Data;
+
+/// <summary>
+/// What this node remembers between list requests, per workspace and exact filter (<see cref="LeadFilter"/> is the
+/// key, with value equality): the exact total of a filter the counters cannot answer (a search, a date range), and
+/// the positions of every <see cref="Stride"/>-th lead in list order, so that page 5,000 starts its walk at the
+/// nearest remembered lead instead of stepping over 100,000 index entries.
+/// <para>
+/// Each entry carries the PostgreSQL snapshot it was computed in. It is only ever used by a statement that also
+/// checks, in its own snapshot, that no transaction changing that workspace's list results has committed since
+/// (<c>leads.changed_since</c> over the <c>leads.workspace_changes</c> log the triggers keep). A changed workspace
+/// gets a fresh count, so totals stay exact; nothing is estimated. Entries are per node and bounded in number.
+/// </para>
+/// </summary>
+internal sealed class ListCache(int capacity, int stride, int maxAnchors)
+{
+    /// <summary>
+    /// A remembered result: the snapshot it holds for, the filter's exact total (when the counters cannot give it), the
+    /// workspace's lead count then, and <see cref="Anchors"/>[i], the lead at offset (i + 1) × <see cref="Stride"/>.
+    /// </summary>
+    internal sealed record Entry(string Snapshot, long? Total, long WorkspaceTotal, Anchor[] Anchors);
+
+    internal readonly record struct Anchor(DateTime CreatedAt, Guid Id);
+
+    private readonly ConcurrentDictionary<LeadFilter, Entry> _entries = new();
+    private readonly Lock _writing = new();
+    private long _anchors; // under _writing
+
+    public ListCache(IConfiguration config) : this(
+        config.GetValue("Leads:ListCache:Capacity", 10_000),
+        config.GetValue("Leads:ListCache:AnchorStride", 100),
+        config.GetValue("Leads:ListCache:MaxAnchors", 1_000_000)) { }
+
+    /// <summary>Leads between two remembered positions; a deep page walks fewer than this many index entries.</summary>
+    public int Stride { get; } = stride > 0 ? stride : throw new ArgumentOutOfRangeException(nameof(stride));
+
+    public int Count => _entries.Count;
+
+    public Entry? Get(LeadFilter f) => _entries.GetValueOrDefault(f);
+
+    /// <summary>
+    /// Remembers <paramref name="e"/>. Bounded twice: at most <c>capacity</c> entries and <c>maxAnchors</c> positions in all
+    /// (24 bytes each: 1,000,000 — a hundred deep-paged filters over a million leads — are 24 MB). When either is exceeded about a tenth of the entries are forgotten, whichever
+    /// they are — entries are cheap to recompute, and this keeps memory bounded without bookkeeping on every read.
+    /// </summary>
+    public void Set(LeadFilter f, Entry e)
+    {
+        if (e.Anchors.Length > maxAnchors) e = e with { Anchors = e.Anchors[..maxAnchors] };
+        lock (_writing)
+        {
+            Remove(f);
+            _entries[f] = e;
+            _anchors += e.Anchors.Length;
+            while (_entries.Count > capacity || _anchors > maxAnchors)
+                foreach (var k in _entries.Keys.Where(k => !k.Equals(f)).Take(Math.Max(1, _entries.Count / 10)).ToList())
+                    Remove(k);
+        }
+    }
+
+    public void Remove(LeadFilter f)
+    {
+        lock (_writing)
+            if (_entries.TryRemove(f, out var old)) _anchors -= old.Anchors.Length;
+    }
+}

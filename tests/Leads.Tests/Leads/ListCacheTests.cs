@@ -1,0 +1,176 @@
+using System.Net;
+using Dapper;
+using Kernel.Ids;
+using Leads.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Modules.Leads.Data;
+using Shouldly;
+
+namespace Leads.Tests.Leads;
+
+/// <summary>A small anchor stride, so deep-page positions are exercised with a few hundred leads.</summary>
+public sealed class ListCacheApiFactory : ApiFactory
+{
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Leads:ListCache:AnchorStride"] = "7",
+    };
+}
+
+/// <summary>
+/// Search totals and deep-page positions remembered between requests (ListCache) must never make a response differ
+/// from what the database says at that moment: every page and total is compared with an independent SQL query after
+/// each kind of write, with and without a cache entry in place.
+/// </summary>
+public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<ListCacheApiFactory>
+{
+    private ListCache Cache => api.Services.GetRequiredService<ListCache>();
+
+    private async Task SeedAsync(TestWorkspace ws, int n, string prefix = "Bulk")
+    {
+        await using var db = await api.OpenDbAsync();
+        // Distinct, ordered created_at; every 3rd lead 'qualified', every 5th named Zebulon, every 4th assigned to the owner.
+        await db.ExecuteAsync("""
+            INSERT INTO leads.leads (id, workspace_id, first_name, last_name, email, status, assigned_to, channel, created_actor_type, created_at)
+            SELECT gen_random_uuid(), @Ws, CASE WHEN i % 5 = 0 THEN 'Zebulon' ELSE @Prefix END, 'N' || i, lower(@Prefix) || i || '@x.io',
+                   CASE WHEN i % 3 = 0 THEN 'qualified' ELSE 'new' END, CASE WHEN i % 4 = 0 THEN @Owner END,
+                   'import', 'import', now() - i * interval '1 minute'
+            FROM generate_series(1, @N) AS i
+            """, new { Ws = ws.Id, Owner = ws.OwnerId, Prefix = prefix, N = n });
+    }
+
+    /// <summary>The IDs and total the list must answer, from SQL written independently of the endpoint's.</summary>
+    private async Task<(long Total, string[] Ids)> ExpectedAsync(Guid ws, string where, int page, int limit)
+    {
+        await using var db = await api.OpenDbAsync();
+        var total = await db.ExecuteScalarAsync<long>($"SELECT count(*) FROM leads.leads l WHERE l.workspace_id = @Ws AND {where}", new { Ws = ws });
+        var ids = await db.QueryAsync<Guid>($"""
+            SELECT l.id FROM leads.leads l WHERE l.workspace_id = @Ws AND {where}
+            ORDER BY l.created_at DESC, l.id DESC LIMIT @Limit OFFSET @Offset
+            """, new { Ws = ws, Limit = limit, Offset = (page - 1) * limit });
+        return (total, ids.Select(i => TypeId.Format("lead", i)).ToArray());
+    }
+
+    private async Task ShouldMatchAsync(TestWorkspace ws, string query, string where, int page, int limit)
+    {
+        var body = await ws.Read.GetObjectAsync($"/api/leads?{query}&page={page}&limit={limit}");
+        var (total, ids) = await ExpectedAsync(ws.Id, where, page, limit);
+        body["pagination"]!["total"]!.GetValue<long>().ShouldBe(total, $"{query} page {page}");
+        body.Ids().ShouldBe(ids, $"{query} page {page}");
+    }
+
+    private static readonly (string Query, string Where)[] Filters =
+    [
+        ("search=zebu", "l.first_name = 'Zebulon'"),
+        ("status=qualified", "l.status = 'qualified'"),
+        ("search=zebu&status=qualified", "l.first_name = 'Zebulon' AND l.status = 'qualified'"),
+        ("startDate=2000-01-01", "true"),
+        ("duplicates=exclude", "l.duplicate_of IS NULL"),
+    ];
+
+    private async Task AllPagesShouldMatchAsync(TestWorkspace ws)
+    {
+        foreach (var (query, where) in Filters.Append(("", "true")))
+            foreach (var (page, limit) in new[] { (1, 5), (2, 5), (3, 7), (5, 3), (9, 10), (13, 6), (30, 10), (200, 5) })
+                await ShouldMatchAsync(ws, query, where, page, limit);
+    }
+
+    [Fact]
+    public async Task Deep_pages_and_search_totals_match_the_database_before_and_after_every_kind_of_write()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        await SeedAsync(ws, 240);
+        await AllPagesShouldMatchAsync(ws);   // computes and remembers entries
+        Cache.Count.ShouldBeGreaterThan(0);
+        await AllPagesShouldMatchAsync(ws);   // served from them
+
+        // Insert (newest first: shifts every position by one).
+        var created = await ws.CreateLeadAsync(new { firstName = "Zebulon", lastName = "New", email = "zeb.new@x.io" });
+        await AllPagesShouldMatchAsync(ws);
+
+        // Status change: moves a lead in and out of the status filters.
+        (await ws.Full.PutJsonAsync($"/api/leads/{created.Id()}/status", new { status = "qualified" })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await AllPagesShouldMatchAsync(ws);
+
+        // Delete from the middle of the list.
+        var middle = (await ws.Read.GetObjectAsync("/api/leads?page=12&limit=10")).Ids()[3];
+        (await ws.Full.DeleteAsync($"/api/leads/{middle}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        await AllPagesShouldMatchAsync(ws);
+
+        // A write that touches no listed column (notes) keeps the entries: answers still match.
+        (await ws.Full.PutJsonAsync($"/api/leads/{created.Id()}/notes", new { notes = "called" })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await AllPagesShouldMatchAsync(ws);
+    }
+
+    [Fact]
+    public async Task A_change_committed_after_the_count_was_taken_is_seen_and_an_uncommitted_one_is_not()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        await SeedAsync(ws, 30);
+        await ShouldMatchAsync(ws, "search=zebu", "l.first_name = 'Zebulon'", 1, 5);
+
+        // A transaction that inserts a matching lead and is still open while the list is read (and re-counted).
+        await using var writer = await api.OpenDbAsync();
+        await using var tx = await writer.BeginTransactionAsync();
+        await writer.ExecuteAsync("""
+            INSERT INTO leads.leads (id, workspace_id, first_name, email, channel, created_actor_type)
+            VALUES (gen_random_uuid(), @Ws, 'Zebulon', 'late@x.io', 'api', 'system')
+            """, new { Ws = ws.Id }, tx);
+        var before = await ws.Read.GetObjectAsync("/api/leads?search=zebu&limit=5");
+        before["pagination"]!["total"]!.GetValue<long>().ShouldBe(6);
+        // Another workspace's change does not disturb this one's totals either way.
+        var other = await api.CreateWorkspaceAsync();
+        await other.CreateLeadAsync(new { firstName = "Zebulon", email = "z@other.io" });
+        (await ws.Read.GetObjectAsync("/api/leads?search=zebu&limit=5"))["pagination"]!["total"]!.GetValue<long>().ShouldBe(6);
+
+        await tx.CommitAsync();
+        var after = await ws.Read.GetObjectAsync("/api/leads?search=zebu&limit=5");
+        after["pagination"]!["total"]!.GetValue<long>().ShouldBe(7);
+        await ShouldMatchAsync(ws, "search=zebu", "l.first_name = 'Zebulon'", 2, 5);
+    }
+
+    [Fact]
+    public async Task Every_write_path_logs_its_workspace_once_per_transaction_and_compaction_keeps_answers_exact()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        await SeedAsync(ws, 50);
+        await using var db = await api.OpenDbAsync();
+        var logged = await db.ExecuteScalarAsync<long>("SELECT count(*) FROM leads.workspace_changes WHERE workspace_id = @Ws", new { Ws = ws.Id });
+        logged.ShouldBe(1); // one INSERT statement of 50 rows, one transaction
+
+        await AllPagesShouldMatchAsync(ws);
+        // Compaction deletes every logged transaction below the horizon it sets (how far that reaches depends on what
+        // else runs in the cluster, so only the rule is asserted), then answers stay exact.
+        (await db.ExecuteScalarAsync<long?>("SELECT leads.compact_workspace_changes('0 seconds')")).ShouldNotBeNull();
+        await ws.CreateLeadAsync(new { firstName = "Zebulon", email = "after.compaction@x.io" });
+        (await db.ExecuteScalarAsync<long?>("SELECT leads.compact_workspace_changes('0 seconds')")).ShouldNotBeNull();
+        (await db.ExecuteScalarAsync<long>("SELECT count(*) FROM leads.workspace_changes WHERE xid < (SELECT horizon FROM leads.workspace_changes_horizon)")).ShouldBe(0);
+        await AllPagesShouldMatchAsync(ws);
+        // Within its period a second node's compaction is a no-op.
+        (await db.ExecuteScalarAsync<long?>("SELECT leads.compact_workspace_changes('1 hour')")).ShouldBeNull();
+
+        // A horizon past every remembered snapshot (as after compactions while entries sat unused): the log can no longer
+        // vouch for them, so each must be recomputed — with a write hidden from the log (its row deleted), only that
+        // recomputation can find it.
+        await AllPagesShouldMatchAsync(ws);
+        await ws.CreateLeadAsync(new { firstName = "Zebulon", email = "hidden@x.io" });
+        await db.ExecuteAsync("DELETE FROM leads.workspace_changes WHERE workspace_id = @Ws", new { Ws = ws.Id });
+        await db.ExecuteAsync("UPDATE leads.workspace_changes_horizon SET horizon = pg_current_xact_id()");
+        await AllPagesShouldMatchAsync(ws);
+    }
+
+    [Fact]
+    public async Task The_cache_stays_within_its_bounds()
+    {
+        var cache = new ListCache(capacity: 10, stride: 5, maxAnchors: 100);
+        var anchors = Enumerable.Range(0, 30).Select(i => new ListCache.Anchor(DateTime.UtcNow, Guid.NewGuid())).ToArray();
+        for (var i = 0; i < 50; i++)
+            cache.Set(new LeadFilter { WorkspaceId = Guid.NewGuid() }, new ListCache.Entry("1:1:", i, 100, anchors));
+        cache.Count.ShouldBeLessThanOrEqualTo(10);
+        cache.Count.ShouldBeGreaterThan(0);
+        var big = new LeadFilter { WorkspaceId = Guid.NewGuid() };
+        cache.Set(big, new ListCache.Entry("1:1:", 1, 100, [.. Enumerable.Repeat(anchors[0], 500)]));
+        cache.Get(big)!.Anchors.Length.ShouldBe(100);
+        cache.Count.ShouldBe(1);
+    }
+}
