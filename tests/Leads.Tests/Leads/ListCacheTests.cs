@@ -160,6 +160,48 @@ public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<List
     }
 
     [Fact]
+    public async Task Concurrent_requests_after_a_write_all_answer_exactly()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        await SeedAsync(ws, 120);
+        for (var round = 0; round < 5; round++)
+        {
+            await ws.CreateLeadAsync(new { firstName = "Zebulon", email = $"round{round}@x.io" });
+            var (total, ids) = await ExpectedAsync(ws.Id, "l.first_name = 'Zebulon'", 3, 4);
+            var (deepTotal, deepIds) = await ExpectedAsync(ws.Id, "true", 20, 5);
+            var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => ws.Read.GetObjectAsync(
+                i % 2 == 0 ? "/api/leads?search=zebu&page=3&limit=4" : "/api/leads?page=20&limit=5")));
+            for (var i = 0; i < answers.Length; i++)
+            {
+                answers[i]["pagination"]!["total"]!.GetValue<long>().ShouldBe(i % 2 == 0 ? total : deepTotal);
+                answers[i].Ids().ShouldBe(i % 2 == 0 ? ids : deepIds);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Concurrent_misses_compute_an_entry_once_and_a_failed_computation_is_retried_by_the_waiters()
+    {
+        var cache = new ListCache(capacity: 10, stride: 5, maxAnchors: 100);
+        var f = new LeadFilter { WorkspaceId = Guid.NewGuid(), Search = "%x%" };
+        var calls = 0;
+        var gate = new TaskCompletionSource();
+        async Task<ListCache.Entry> Compute() { Interlocked.Increment(ref calls); await gate.Task; return new ListCache.Entry("1:1:", 3, 10, []); }
+        var all = Enumerable.Range(0, 8).Select(_ => cache.ComputeOnceAsync(f, Compute)).ToArray();
+        gate.SetResult();
+        (await Task.WhenAll(all)).ShouldAllBe(e => e.Total == 3);
+        calls.ShouldBe(1);
+        cache.Get(f)!.Total.ShouldBe(3);
+
+        var failing = new TaskCompletionSource<ListCache.Entry>();
+        var first = cache.ComputeOnceAsync(f, () => failing.Task);
+        var waiter = cache.ComputeOnceAsync(f, () => Task.FromResult(new ListCache.Entry("2:2:", 4, 10, [])));
+        failing.SetException(new TimeoutException());
+        await Should.ThrowAsync<TimeoutException>(first);
+        (await waiter).Total.ShouldBe(4);
+    }
+
+    [Fact]
     public async Task The_cache_stays_within_its_bounds()
     {
         var cache = new ListCache(capacity: 10, stride: 5, maxAnchors: 100);

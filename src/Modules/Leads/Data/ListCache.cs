@@ -26,6 +26,7 @@ internal sealed class ListCache(int capacity, int stride, int maxAnchors)
     internal readonly record struct Anchor(DateTime CreatedAt, Guid Id);
 
     private readonly ConcurrentDictionary<LeadFilter, Entry> _entries = new();
+    private readonly ConcurrentDictionary<LeadFilter, Task<Entry>> _computing = new();
     private readonly Lock _writing = new();
     private long _anchors; // under _writing
 
@@ -57,6 +58,41 @@ internal sealed class ListCache(int capacity, int stride, int maxAnchors)
             while (_entries.Count > capacity || _anchors > maxAnchors)
                 foreach (var k in _entries.Keys.Where(k => !k.Equals(f)).Take(Math.Max(1, _entries.Count / 10)).ToList())
                     Remove(k);
+        }
+    }
+
+    /// <summary>
+    /// Computes and remembers the entry for <paramref name="f"/> once however many requests find it missing or stale at
+    /// the same moment: the first computes, the others wait for its result (and compute for themselves only if it
+    /// fails). Without this, a write to a busy workspace would send every concurrent search into its own full count.
+    /// A waiter may get an entry whose snapshot predates its own request; the statement that uses it checks for changes
+    /// since that snapshot like for any other entry.
+    /// </summary>
+    public async Task<Entry> ComputeOnceAsync(LeadFilter f, Func<Task<Entry>> compute)
+    {
+        var mine = new TaskCompletionSource<Entry>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = _computing.GetOrAdd(f, mine.Task);
+        if (running != mine.Task)
+        {
+            try { return await running; }
+            catch (Exception) { return await compute(); }
+        }
+        try
+        {
+            var e = await compute();
+            Set(f, e);
+            mine.SetResult(e);
+            return e;
+        }
+        catch (Exception ex)
+        {
+            mine.SetException(ex);
+            _ = mine.Task.Exception; // observed: waiters retry on their own
+            throw;
+        }
+        finally
+        {
+            _computing.TryRemove(KeyValuePair.Create(f, mine.Task));
         }
     }
 

@@ -122,17 +122,24 @@ internal static class Data
         // Recompute in one statement: snapshot, total, and positions past the one asked for, so a client walking page
         // after page recomputes every ten strides at first and ever more rarely further in (half again as deep).
         var upto = anchorIndex == 0 ? 0L : Math.Max(anchorIndex + 10L, anchorIndex * 3L / 2) * cache.Stride;
-        entry = await SnapshotAsync(conn, f, cacheTotal, upto, cache.Stride, ct);
-        cache.Set(f, entry);
+        entry = await cache.ComputeOnceAsync(f, () => SnapshotAsync(conn, f, cacheTotal, upto, cache.Stride, ct));
         var t = cacheTotal ? entry.Total!.Value : await f.CountAsync(conn, ct);
         if (paging.Offset >= t) return (t, []);
+        if (anchorIndex > entry.Anchors.Length)
+        {
+            // Another request computed the entry at the same time for a shallower page: extend it for this one.
+            entry = await SnapshotAsync(conn, f, cacheTotal, upto, cache.Stride, ct);
+            cache.Set(f, entry);
+            t = cacheTotal ? entry.Total!.Value : t;
+            if (paging.Offset >= t) return (t, []);
+        }
         if (anchorIndex <= entry.Anchors.Length)
         {
             var rows = await GatedPageAsync(conn, f, paging, cache.Stride, entry, anchorIndex, ct);
             if (rows.Count > 0) return (t, rows);
+            cache.Remove(f);
         }
         // Changed again since the count a moment ago: this one request walks from the start, as it would without a cache.
-        cache.Remove(f);
         await using var cmd = new NpgsqlCommand(PageSql(f, LimitBucket(paging.Limit), withOffset: paging.Offset > 0), conn);
         f.Bind(cmd.Parameters);
         if (paging.Offset > 0) cmd.Parameters.Add(new NpgsqlParameter<long>("Offset", NpgsqlDbType.Bigint) { TypedValue = paging.Offset });
