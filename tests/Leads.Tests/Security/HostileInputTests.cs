@@ -80,6 +80,21 @@ public sealed class HostileInputTests(ApiFactory api) : IClassFixture<ApiFactory
         (await ws.Read.GetObjectAsync("/api/leads?search=quote%22inside"))["pagination"]!["total"]!.GetValue<long>().ShouldBe(1);
     }
 
+    [Theory]
+    [InlineData("İstanbul", "İstanbul")] // .NET's invariant lower-casing leaves U+0130 as it is; PostgreSQL's lower() does not
+    [InlineData("İstanbul", "istanbul")]
+    [InlineData("Ünïcödé Çàfé", "üNÏCÖDÉ çÀfé")]
+    [InlineData("ΣΊΣΥΦΟΣ", "σίσυφ")]
+    public async Task Search_is_case_insensitive_for_non_ascii_letters_as_postgresql_lower_cases_them(string stored, string query)
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var lead = await ws.CreateLeadAsync(new { firstName = "Anchor", company = stored });
+        await ws.CreateLeadAsync(new { firstName = "Other" });
+        var page = await ws.Read.GetObjectAsync($"/api/leads?search={Uri.EscapeDataString(query)}");
+        page.Ids().ShouldBe([lead.Id()]);
+        page["pagination"]!["total"]!.GetValue<long>().ShouldBe(1);
+    }
+
     [Fact]
     public async Task Tag_names_round_trip_trimmed_or_are_a_400_naming_name()
     {

@@ -57,7 +57,7 @@ internal sealed record LeadFilter
           AND (@Duplicates::text IS NULL OR (l.duplicate_of IS NOT NULL) = (@Duplicates = 'only'))
           AND (@StartDate::timestamptz IS NULL OR l.created_at >= @StartDate)
           AND (@EndBefore::timestamptz IS NULL OR l.created_at < @EndBefore)
-          AND (@Search::text IS NULL OR l.search_text LIKE @Search OR (@SearchDigits::text IS NOT NULL AND l.phone_digits LIKE @SearchDigits))
+          AND (@Search::text IS NULL OR l.search_text LIKE lower(@Search) OR (@SearchDigits::text IS NOT NULL AND l.phone_digits LIKE @SearchDigits))
           AND (@TagId::uuid IS NULL OR EXISTS (SELECT 1 FROM tags.v_lead_tags t WHERE t.lead_id = l.id AND t.tag_id = @TagId))
           AND (@TagName::text IS NULL OR EXISTS (SELECT 1 FROM tags.v_lead_tags t WHERE t.lead_id = l.id AND t.workspace_id = @WorkspaceId AND lower(t.name) = lower(@TagName)))
         """;
@@ -120,7 +120,9 @@ internal sealed record LeadFilter
             else if (t.Contains('\0')) errors["search"] = "search must not contain NUL characters.";
             else if (t.Length > 0)
             {
-                search = "%" + EscapeLike(t.ToLowerInvariant()) + "%";
+                // Lower-cased by PostgreSQL in the statement, as search_text is: .NET's invariant casing differs for
+                // some letters (it leaves U+0130 'İ' alone, PostgreSQL's lower() makes it 'i'), which hid such leads.
+                search = "%" + EscapeLike(t) + "%";
                 var d = new string(t.Where(char.IsAsciiDigit).ToArray());
                 // A query that looks like a phone number also matches phones by digits, formatting ignored.
                 if (d.Length >= 3 && t.All(c => char.IsAsciiDigit(c) || c is ' ' or '+' or '-' or '(' or ')' or '.')) digits = "%" + d + "%";
