@@ -32,6 +32,7 @@ public sealed class HostileInputTests(ApiFactory api) : IClassFixture<ApiFactory
     {
         var ws = await api.CreateWorkspaceAsync();
         var (created, rejected) = (0, 0);
+        var stored = new List<JsonObject>();
         foreach (var s in Corpus)
         {
             var body = new JsonObject { [field == "lastName" ? "firstName" : "lastName"] = "Anchor" };
@@ -56,8 +57,15 @@ public sealed class HostileInputTests(ApiFactory api) : IClassFixture<ApiFactory
             };
             var actual = field == "metadata" ? lead["metadata"]!["custom"]?.GetValue<string>() : lead[field]?.GetValue<string>();
             actual.ShouldBe(expected, $"{field} {JsonSerializer.Serialize(s)}");
+            stored.Add(lead);
             created++;
         }
+        // Every created lead is in the CSV export once, each text cell exactly as stored but for the documented
+        // formula neutralisation (notes and metadata are not exported; their leads still are).
+        var export = await ws.Read.GetAsync("/api/leads/export");
+        var csv = await export.Content.ReadAsStringAsync();
+        export.StatusCode.ShouldBe(HttpStatusCode.OK, csv);
+        HostileCsvTests.AssertExportMatches(csv, stored);
         // Both outcomes really happen: most strings are stored as sent, NUL (and for names, line breaks and length) is refused.
         created.ShouldBeGreaterThan(60);
         rejected.ShouldBeGreaterThan(0);
