@@ -181,6 +181,22 @@ public sealed class ExportJobTests(ExportApiFactory api) : IClassFixture<ExportA
     }
 
     [Fact]
+    public async Task FinishedAt_is_when_the_file_was_complete_not_when_writing_began()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        await SeedAsync(ws);
+        var started = await StartAsync(ws, new { });
+        var job = Job();
+        job.AfterChunk = (_, ct) => Task.Delay(200, ct);
+        await job.RunAsync(Uuid(started), CancellationToken.None);
+        var done = await ws.Read.GetObjectAsync($"/api/leads/exports/{started.Id()}");
+        done["status"]!.GetValue<string>().ShouldBe("completed");
+        (await ChunkRowsAsync(Uuid(started))).ShouldBeGreaterThan(2);
+        var took = DateTime.Parse(done["finishedAt"]!.GetValue<string>()) - DateTime.Parse(done["startedAt"]!.GetValue<string>());
+        took.ShouldBeGreaterThan(TimeSpan.FromMilliseconds(400)); // at least two chunks' 200 ms delays
+    }
+
+    [Fact]
     public async Task The_last_failed_attempt_marks_the_export_failed_with_a_reason()
     {
         var ws = await api.CreateWorkspaceAsync();
