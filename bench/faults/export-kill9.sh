@@ -11,9 +11,9 @@
 # kill -9 (the embedded PostgreSQL survives and is adopted by the restarted host). Asserts:
 #   - at the kill the export is `running` and its file is 409 export_not_ready;
 #   - with the host dead, the database holds no committed chunk of it and it is not `completed`;
-#   - after the restart, at every poll: `completed` only with the whole file (rowCount = count(*)), the file 409
-#     otherwise; it ends `completed` (within 10 min) and the downloaded file has exactly count(*) data rows and
-#     byteCount bytes. A `failed` export fails the script: the product is meant to retry a killed run.
+#   - after the restart, at every poll (status, then file): a file is only ever offered whole (count(*) data rows),
+#     a completed export always offers it, anything else is 409; it ends `completed` (within 10 min) and the
+#     downloaded file has exactly count(*) data rows, rowCount = count(*) and byteCount bytes. A `failed` export fails the script: the product is meant to retry a killed run.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LEADS=300000
@@ -44,6 +44,7 @@ log "seeded $COUNT leads in $(( ($(now_ms) - SEED_AT) / 1000 )) s"
 
 export_status() { api "$BASE/api/leads/exports/$ID"; }
 file_code() { curl -s -o "$FAULT_DIR/file.csv" -w '%{http_code}' -H "X-API-Key: $KEY" "$BASE/api/leads/exports/$ID/file"; }
+file_rows() { python3 -c "import csv; r=csv.reader(open('$FAULT_DIR/file.csv', encoding='utf-8', newline='')); print(sum(1 for _ in r) - 1)"; }
 ok=1
 
 START_AT=$(now_ms)
@@ -73,9 +74,12 @@ SEEN=""
 for _ in $(seq 1 1200); do
   S=$(export_status); ST=$(echo "$S" | field status)
   [[ " $SEEN " == *" $ST "* ]] || { SEEN="$SEEN $ST"; log "status $ST ($(( ($(now_ms) - RESTARTED_AT) / 1000 )) s after the restart)"; }
-  if [[ $ST != completed ]]; then
-    CODE=$(file_code); [[ $CODE == 409 ]] || { echo "  $ST export: file answered $CODE, not 409"; ok=0; }
-  fi
+  # The status is read first: a file answered after a non-completed status may come from a run that completed
+  # in between, so whenever a file is offered it must be whole, and a completed export must offer one.
+  CODE=$(file_code)
+  if [[ $CODE == 200 ]]; then
+    R=$(file_rows); [[ $R -eq $COUNT ]] || { echo "  a file of $R rows (of $COUNT) offered while the export said $ST"; ok=0; }
+  elif [[ $CODE != 409 || $ST == completed ]]; then echo "  $ST export: file answered $CODE"; ok=0; fi
   [[ $ST == completed || $ST == failed ]] && break
   sleep 0.5
 done
@@ -84,7 +88,7 @@ echo "$S"
 echo "after the restart: statuses seen:$SEEN; $ST $(( (DONE_AT - RESTARTED_AT) / 1000 )) s after the restart ($(( (DONE_AT - KILLED_AT) / 1000 )) s after the kill)"
 if [[ $ST == completed ]]; then
   CODE=$(file_code)
-  ROWS=$(python3 -c "import csv,sys; r=csv.reader(open('$FAULT_DIR/file.csv', encoding='utf-8', newline='')); print(sum(1 for _ in r) - 1)")
+  ROWS=$(file_rows)
   BYTES=$(stat -c %s "$FAULT_DIR/file.csv")
   echo "file: HTTP $CODE, $ROWS data rows (count(*) $COUNT, rowCount $(echo "$S" | field rowCount)), $BYTES bytes (byteCount $(echo "$S" | field byteCount))"
   [[ $CODE == 200 && $ROWS -eq $COUNT && $(echo "$S" | field rowCount) -eq $COUNT && $BYTES -eq $(echo "$S" | field byteCount) ]] || ok=0
