@@ -71,8 +71,10 @@ host_start
 RESTARTED_AT=$(now_ms)
 log "host restarted; polling the export"
 SEEN=""
+DONE_AT=""
 for _ in $(seq 1 1200); do
   S=$(export_status); ST=$(echo "$S" | field status)
+  [[ $ST == completed || $ST == failed ]] && DONE_AT=$(now_ms)
   [[ " $SEEN " == *" $ST "* ]] || { SEEN="$SEEN $ST"; log "status $ST ($(( ($(now_ms) - RESTARTED_AT) / 1000 )) s after the restart)"; }
   # The status is read first: a file answered after a non-completed status may come from a run that completed
   # in between, so whenever a file is offered it must be whole, and a completed export must offer one.
@@ -83,7 +85,7 @@ for _ in $(seq 1 1200); do
   [[ $ST == completed || $ST == failed ]] && break
   sleep 0.5
 done
-DONE_AT=$(now_ms)
+DONE_AT=${DONE_AT:-$(now_ms)}
 echo "$S"
 echo "after the restart: statuses seen:$SEEN; $ST $(( (DONE_AT - RESTARTED_AT) / 1000 )) s after the restart ($(( (DONE_AT - KILLED_AT) / 1000 )) s after the kill)"
 if [[ $ST == completed ]]; then
