@@ -15,28 +15,22 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 FAULT_DIR=${FAULT_DIR:-/tmp/leads-fault-pg}
 PORT=${FAULT_HTTP_PORT:-5195}
-BASE=http://127.0.0.1:$PORT
+NAME=pg-outage
 OUTAGE=8
 BUILD=1
 while [[ $# -gt 0 ]]; do
   case $1 in --outage) OUTAGE=$2; shift ;; --no-build) BUILD=0 ;; *) echo "unknown option $1" >&2; exit 2 ;; esac; shift
 done
-log() { printf '[pg-outage %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-HOST_BIN=$ROOT/src/Host/bin/Release/net10.0/Leads.Host
-if [[ $BUILD -eq 1 ]]; then dotnet build -c Release "$ROOT/src/Host" -nologo -v q -clp:ErrorsOnly >&2; fi
-rm -rf "$FAULT_DIR"; mkdir -p "$FAULT_DIR"; chmod 755 "$FAULT_DIR"
-DATA=$FAULT_DIR/pgdata
-ARGS=(--Database:DataDirectory="$DATA" --Logging:Format=simple --Logging:LogLevel:Default=Warning --RateLimit:PerKeyPerMinute=100000000)
-"$HOST_BIN" --urls "$BASE" "${ARGS[@]}" >"$FAULT_DIR/host.log" 2>&1 &
-HOST=$!
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-pgctl() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$PGBIN/pg_ctl" "$@"; else "$PGBIN/pg_ctl" "$@"; fi; }
-cleanup() { kill "${LOOPS[@]}" 2>/dev/null || true; kill -TERM "$HOST" 2>/dev/null || true; wait "$HOST" 2>/dev/null || true; }
+source "$ROOT/bench/lib.sh"
+if [[ $BUILD -eq 1 ]]; then build_host; fi
+fresh_dir
+HOST_ARGS+=(--Logging:LogLevel:Default=Warning)
+cleanup() { kill "${LOOPS[@]}" 2>/dev/null || true; host_stop; }
 LOOPS=()
 trap cleanup EXIT
-for _ in $(seq 1 120); do curl -sf -o /dev/null "$BASE/health/ready" && break; sleep 1; done
-KEY=$("$HOST_BIN" keys create --workspace fault --scope full "${ARGS[@]}" 2>/dev/null)
-PGPORT=$(sed -n 4p "$DATA/postmaster.pid")
+host_start
+KEY=$(host_key fault)
+PGPORT=$(pg_port)
 
 # Each loop appends "epoch_ms status seconds code" per request.
 loop() {
@@ -59,12 +53,12 @@ for n in $(seq 1 8); do loop "$n" & LOOPS+=($!); done
 sleep 10
 DOWN_AT=$(date +%s%3N)
 log "stopping PostgreSQL (port $PGPORT) for ${OUTAGE}s"
-pgctl stop -D "$DATA" -m fast -w >/dev/null
+pg_stop
 sleep 2
 READY_DOWN=$(curl -s -m 10 -o /dev/null -w '%{http_code}' "$BASE/health/ready")
 sleep $(( OUTAGE > 2 ? OUTAGE - 2 : 0 ))
 log "starting PostgreSQL again"
-pgctl start -D "$DATA" -w -l "$DATA/server.log" -o "-p $PGPORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" >/dev/null
+pg_start "$PGPORT"
 UP_AT=$(date +%s%3N)
 RECOVERED_AT=""
 for _ in $(seq 1 150); do
@@ -91,5 +85,5 @@ echo "/health/ready: $READY_DOWN during, $READY_UP after"
 if [[ -n $RECOVERED_AT ]]; then echo "recovered $(( (RECOVERED_AT - UP_AT) )) ms after PostgreSQL was back (no host restart); after recovery $abad non-2xx of $after"; else echo "NOT recovered within 15 s"; ok=0; fi
 [[ $during -gt 0 && $d503 -eq $during && $dslow -eq 0 ]] || ok=0
 [[ $READY_DOWN == 503 && $READY_UP == 200 && $after -gt 0 && $abad -eq 0 ]] || ok=0
-kill -0 "$HOST" 2>/dev/null || { echo "the host died"; ok=0; }
+host_alive || { echo "the host died"; ok=0; }
 if [[ $ok -eq 1 ]]; then echo PASS; else echo FAIL; exit 1; fi

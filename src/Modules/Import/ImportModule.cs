@@ -25,10 +25,11 @@ public static class ImportModule
         return services;
     }
 
-    /// <summary>Where import jobs run: at start, re-enqueue imports that no worker is running (left by a crash).</summary>
+    /// <summary>Where import jobs run: at start, re-enqueue imports and exports that no worker is running (left by a crash).</summary>
     public static IServiceCollection AddImportWorker(this IServiceCollection services)
     {
         services.AddHostedService<ImportRecovery>();
+        services.AddHostedService<ExportRecovery>();
         return services;
     }
 

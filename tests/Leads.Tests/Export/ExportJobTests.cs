@@ -181,6 +181,71 @@ public sealed class ExportJobTests(ExportApiFactory api) : IClassFixture<ExportA
     }
 
     [Fact]
+    public async Task FinishedAt_is_when_the_file_was_complete_not_when_writing_began()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        await SeedAsync(ws);
+        var started = await StartAsync(ws, new { });
+        var job = Job();
+        job.AfterChunk = (_, ct) => Task.Delay(200, ct);
+        await job.RunAsync(Uuid(started), CancellationToken.None);
+        var done = await ws.Read.GetObjectAsync($"/api/leads/exports/{started.Id()}");
+        done["status"]!.GetValue<string>().ShouldBe("completed");
+        (await ChunkRowsAsync(Uuid(started))).ShouldBeGreaterThan(2);
+        var took = DateTime.Parse(done["finishedAt"]!.GetValue<string>()) - DateTime.Parse(done["startedAt"]!.GetValue<string>());
+        took.ShouldBeGreaterThan(TimeSpan.FromMilliseconds(400)); // at least two chunks' 200 ms delays
+    }
+
+    [Fact]
+    public async Task At_a_worker_s_start_recovery_requeues_an_export_a_killed_run_left_running_but_not_one_a_live_run_holds()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        await SeedAsync(ws);
+        var orphanExport = await StartAsync(ws, new { });
+        var liveExport = await StartAsync(ws, new { });
+        var (orphan, live) = (Uuid(orphanExport), Uuid(liveExport));
+        // kill -9 mid-run leaves the export running with no run behind it; a live run holds its export's row lock.
+        await using var db = await api.OpenDbAsync();
+        await db.ExecuteAsync("UPDATE import.exports SET status = 'running', attempts = 1, started_at = now() WHERE id = ANY(@ids)", new { ids = new[] { orphan, live } });
+        await using var liveRun = await api.OpenDbAsync();
+        await using var liveTx = await liveRun.BeginTransactionAsync();
+        await liveRun.ExecuteAsync("SELECT 1 FROM import.exports WHERE id = @live FOR UPDATE", new { live }, liveTx);
+
+        var jobs = new RecordingJobClient();
+        var recovery = new ExportRecovery(api.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), jobs,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<ExportRecovery>.Instance);
+        await recovery.StartAsync(CancellationToken.None);
+        await recovery.ExecuteTask!;
+        await liveTx.RollbackAsync();
+
+        jobs.Enqueued.ShouldContain((orphan, ExportLeadsJob.Queue));
+        jobs.Enqueued.Select(j => j.ExportId).ShouldNotContain(live);
+        (await ws.Read.GetObjectAsync($"/api/leads/exports/{orphanExport.Id()}"))["status"]!.GetValue<string>().ShouldBe("queued");
+        (await ws.Read.GetObjectAsync($"/api/leads/exports/{liveExport.Id()}"))["status"]!.GetValue<string>().ShouldBe("running");
+
+        // The enqueued run writes the whole file.
+        await Job().RunAsync(orphan, CancellationToken.None);
+        var file = await (await ws.Read.GetAsync($"/api/leads/exports/{orphanExport.Id()}/file")).Content.ReadAsStringAsync();
+        file.ShouldBe((await ws.Read.ExportAsync()).Body);
+        (await api.ScalarAsync<int>("SELECT attempts FROM import.exports WHERE id = @orphan", new { orphan })).ShouldBe(2);
+    }
+
+    /// <summary>Records what is enqueued instead of storing it: (the export's ID, the queue).</summary>
+    private sealed class RecordingJobClient : Hangfire.IBackgroundJobClient
+    {
+        public List<(Guid ExportId, string Queue)> Enqueued { get; } = [];
+
+        public string Create(Hangfire.Common.Job job, Hangfire.States.IState state)
+        {
+            job.Type.ShouldBe(typeof(ExportLeadsJob));
+            Enqueued.Add(((Guid)job.Args[0], job.Queue ?? ((Hangfire.States.EnqueuedState)state).Queue));
+            return Enqueued.Count.ToString();
+        }
+
+        public bool ChangeState(string jobId, Hangfire.States.IState state, string expectedState) => throw new NotSupportedException();
+    }
+
+    [Fact]
     public async Task The_last_failed_attempt_marks_the_export_failed_with_a_reason()
     {
         var ws = await api.CreateWorkspaceAsync();

@@ -202,6 +202,41 @@ public sealed class ImportJobTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task A_database_restart_mid_import_leaves_it_running_for_the_retry_which_resumes_and_imports_every_row_once()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var rows = Enumerable.Range(1, 23).Select(i => $"p{i}@acme.io,P{i}");
+        var r = await ws.Full.PostAsync("/api/leads/import", ImportTestKit.Multipart(ImportTestKit.Utf8("email,firstName\n" + string.Join("\n", rows))));
+        var id = (await r.Content.ReadFromJsonObjectAsync()).Id();
+
+        // What a PostgreSQL restart does to the job: the server ends its session (57P01) while chunk 2 is being written.
+        var job = api.Job();
+        job.Options = job.Options with { ChunkRows = 5 };
+        job.TestHook = (p, n) =>
+        {
+            if (p != "before-commit" || n != 2) return;
+            using var admin = new Npgsql.NpgsqlConnection(api.ConnectionString);
+            admin.Open();
+            admin.Execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'");
+        };
+        // Rethrown for Hangfire to retry (a transient error), not turned into a failed import.
+        await Should.ThrowAsync<Npgsql.NpgsqlException>(() => api.RunImportAsync(id, job));
+        var mid = await ws.Read.GetObjectAsync($"/api/leads/imports/{id}");
+        mid.Str("status").ShouldBe("running", mid.ToJsonString());
+        mid.Long("processedRows").ShouldBe(5);
+
+        var retry = api.Job();
+        retry.Options = retry.Options with { ChunkRows = 5 };
+        await api.RunImportAsync(id, retry);
+        var s = await ws.Read.GetObjectAsync($"/api/leads/imports/{id}");
+        s.Str("status").ShouldBe("completed");
+        (s.Long("processedRows"), s.Long("created"), s.Long("failed")).ShouldBe((23, 23, 0));
+        await using var db = await api.OpenDbAsync();
+        (await db.ExecuteScalarAsync<long>("SELECT count(*) FROM leads.leads WHERE workspace_id = @Id", new { ws.Id })).ShouldBe(23);
+        (await db.ExecuteScalarAsync<long>("SELECT count(DISTINCT email) FROM leads.leads WHERE workspace_id = @Id", new { ws.Id })).ShouldBe(23);
+    }
+
+    [Fact]
     public async Task Identical_leads_on_both_paths_csv_import_and_POST_api_leads()
     {
         var viaApi = await api.CreateWorkspaceAsync();

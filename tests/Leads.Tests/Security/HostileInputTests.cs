@@ -32,6 +32,7 @@ public sealed class HostileInputTests(ApiFactory api) : IClassFixture<ApiFactory
     {
         var ws = await api.CreateWorkspaceAsync();
         var (created, rejected) = (0, 0);
+        var stored = new List<JsonObject>();
         foreach (var s in Corpus)
         {
             var body = new JsonObject { [field == "lastName" ? "firstName" : "lastName"] = "Anchor" };
@@ -56,8 +57,15 @@ public sealed class HostileInputTests(ApiFactory api) : IClassFixture<ApiFactory
             };
             var actual = field == "metadata" ? lead["metadata"]!["custom"]?.GetValue<string>() : lead[field]?.GetValue<string>();
             actual.ShouldBe(expected, $"{field} {JsonSerializer.Serialize(s)}");
+            stored.Add(lead);
             created++;
         }
+        // Every created lead is in the CSV export once, each text cell exactly as stored but for the documented
+        // formula neutralisation (notes and metadata are not exported; their leads still are).
+        var export = await ws.Read.GetAsync("/api/leads/export");
+        var csv = await export.Content.ReadAsStringAsync();
+        export.StatusCode.ShouldBe(HttpStatusCode.OK, csv);
+        HostileCsvTests.AssertExportMatches(csv, stored);
         // Both outcomes really happen: most strings are stored as sent, NUL (and for names, line breaks and length) is refused.
         created.ShouldBeGreaterThan(60);
         rejected.ShouldBeGreaterThan(0);
@@ -78,6 +86,21 @@ public sealed class HostileInputTests(ApiFactory api) : IClassFixture<ApiFactory
         }
         (await ws.Read.GetObjectAsync("/api/leads?search=comma%2Cseparated"))["pagination"]!["total"]!.GetValue<long>().ShouldBe(1);
         (await ws.Read.GetObjectAsync("/api/leads?search=quote%22inside"))["pagination"]!["total"]!.GetValue<long>().ShouldBe(1);
+    }
+
+    [Theory]
+    [InlineData("İstanbul", "İstanbul")] // .NET's invariant lower-casing leaves U+0130 as it is; PostgreSQL's lower() does not
+    [InlineData("İstanbul", "istanbul")]
+    [InlineData("Ünïcödé Çàfé", "üNÏCÖDÉ çÀfé")]
+    [InlineData("ΣΊΣΥΦΟΣ", "σίσυφ")]
+    public async Task Search_is_case_insensitive_for_non_ascii_letters_as_postgresql_lower_cases_them(string stored, string query)
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var lead = await ws.CreateLeadAsync(new { firstName = "Anchor", company = stored });
+        await ws.CreateLeadAsync(new { firstName = "Other" });
+        var page = await ws.Read.GetObjectAsync($"/api/leads?search={Uri.EscapeDataString(query)}");
+        page.Ids().ShouldBe([lead.Id()]);
+        page["pagination"]!["total"]!.GetValue<long>().ShouldBe(1);
     }
 
     [Fact]

@@ -30,9 +30,11 @@ internal static class ExportRuns
 
     private const string DeleteChunksSql = "DELETE FROM import.export_chunks WHERE export_id = @Id";
 
+    // clock_timestamp(), not now(): this runs at the end of the transaction that wrote the file, and now() is when that
+    // transaction began, which made finishedAt the moment writing started.
     private const string CompleteSql = """
         UPDATE import.exports
-        SET status = 'completed', row_count = @Rows, byte_count = @Bytes, finished_at = now()
+        SET status = 'completed', row_count = @Rows, byte_count = @Bytes, finished_at = clock_timestamp()
         WHERE id = @Id
         """;
 

@@ -89,8 +89,8 @@ internal sealed record LeadFilter
         if (s.HasFlag(Shape.DuplicatesExcluded)) p.Add("l.duplicate_of IS NULL");
         if (s.HasFlag(Shape.Start)) p.Add("l.created_at >= @StartDate");
         if (s.HasFlag(Shape.End)) p.Add("l.created_at < @EndBefore");
-        if (s.HasFlag(Shape.SearchDigits)) p.Add("(l.search_text LIKE @Search OR l.phone_digits LIKE @SearchDigits)");
-        else if (s.HasFlag(Shape.Search)) p.Add("l.search_text LIKE @Search");
+        if (s.HasFlag(Shape.SearchDigits)) p.Add("(l.search_text LIKE lower(@Search) OR l.phone_digits LIKE @SearchDigits)");
+        else if (s.HasFlag(Shape.Search)) p.Add("l.search_text LIKE lower(@Search)");
         if (s.HasFlag(Shape.TagId)) p.Add("EXISTS (SELECT 1 FROM tags.v_lead_tags t WHERE t.lead_id = l.id AND t.tag_id = @TagId)");
         if (s.HasFlag(Shape.TagName))
             p.Add("EXISTS (SELECT 1 FROM tags.v_lead_tags t WHERE t.lead_id = l.id AND t.workspace_id = @WorkspaceId AND lower(t.name) = lower(@TagName))");
@@ -181,7 +181,9 @@ internal sealed record LeadFilter
             else if (t.Contains('\0')) errors["search"] = "search must not contain NUL characters.";
             else if (t.Length > 0)
             {
-                search = "%" + EscapeLike(t.ToLowerInvariant()) + "%";
+                // Lower-cased by PostgreSQL in the statement, as search_text is: .NET's invariant casing differs for
+                // some letters (it leaves U+0130 'İ' alone, PostgreSQL's lower() makes it 'i'), which hid such leads.
+                search = "%" + EscapeLike(t) + "%";
                 var d = new string(t.Where(char.IsAsciiDigit).ToArray());
                 // A query that looks like a phone number also matches phones by digits, formatting ignored.
                 if (d.Length >= 3 && t.All(c => char.IsAsciiDigit(c) || c is ' ' or '+' or '-' or '(' or ')' or '.')) digits = "%" + d + "%";
