@@ -25,6 +25,15 @@ public static class LeadEvents
         VALUES (@Id, @WorkspaceId, @LeadId, @Type, @Data::jsonb, @ActorType, @ActorId, @ActorName)
         """;
 
+    /// <summary>
+    /// SQL (a <c>uuid[]</c>) for the leads whose event rows make up the timeline of <paramref name="leadId"/> (an SQL
+    /// expression): the lead itself and every lead merged into it. A merge moves no event row — each stays keyed by
+    /// the lead it was written for — and tombstones are kept flat (a merge re-points the duplicate's own tombstones
+    /// at the survivor), so one level covers merge chains.
+    /// </summary>
+    internal static string TimelineLeadIdsSql(string leadId) =>
+        $"ARRAY(SELECT {leadId} UNION ALL SELECT m.id FROM leads.merged_leads m WHERE m.merged_into = {leadId})";
+
     public static Task AppendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid leadId, string type,
         object data, Actor actor, CancellationToken ct) =>
         conn.ExecuteAsync(new CommandDefinition(InsertSql, new

@@ -6,8 +6,10 @@ namespace Modules.Leads.Public;
 /// <summary>
 /// The lead-row half of a merge (spec §4), for the Duplicates module which orchestrates it: survivor's
 /// non-empty fields win and its empty ones are filled from the duplicate; notes are concatenated (never
-/// dropped); metadata merges with the survivor winning per key; the duplicate's events move over; the
-/// duplicate is tombstoned so its ID answers 404 <c>lead_merged</c>. Both rows must be locked by the caller.
+/// dropped); metadata merges with the survivor winning per key; the duplicate is tombstoned so its ID answers
+/// 404 <c>lead_merged</c>, and its events — which stay keyed by the duplicate — join the survivor's timeline
+/// through that tombstone (see <see cref="LeadEvents.TimelineLeadIdsSql"/>), so a merge costs the same whatever
+/// the number of events. Both rows must be locked by the caller.
 /// </summary>
 public static class LeadMerge
 {
@@ -38,7 +40,9 @@ public static class LeadMerge
         WHERE s.id = @Survivor AND d.id = @Duplicate
         """;
 
-    private const string MoveEventsSql = "UPDATE leads.events SET lead_id = @Survivor WHERE lead_id = @Duplicate";
+    // The events that join the survivor's timeline: the duplicate's own and those of leads merged into it earlier.
+    private static readonly string CountEventsSql =
+        $"SELECT count(*)::int FROM leads.events WHERE lead_id = ANY ({LeadEvents.TimelineLeadIdsSql("@Duplicate")})";
 
     private const string TombstoneSql = """
         UPDATE leads.merged_leads SET merged_into = @Survivor WHERE merged_into = @Duplicate;
@@ -46,9 +50,10 @@ public static class LeadMerge
         DELETE FROM leads.leads WHERE id = @Duplicate;
         """;
 
+    /// <param name="EventsMoved">The duplicate's timeline events (its own and those of leads merged into it), now the survivor's.</param>
     public sealed record Folded(string[] FilledFields, int EventsMoved);
 
-    /// <summary>Folds the duplicate's fields, notes, metadata and events into the survivor.</summary>
+    /// <summary>Folds the duplicate's fields, notes and metadata into the survivor and counts the events it brings.</summary>
     public static async Task<Folded> FoldAsync(NpgsqlConnection conn, NpgsqlTransaction tx, LeadRow survivor, LeadRow duplicate, CancellationToken ct)
     {
         var args = new { Survivor = survivor.Id, Duplicate = duplicate.Id };
@@ -65,11 +70,14 @@ public static class LeadMerge
         if (await conn.ExecuteScalarAsync<int>(new CommandDefinition(NewMetadataKeysSql, args, tx, cancellationToken: ct)) > 0) filled.Add("metadata");
 
         await conn.ExecuteAsync(new CommandDefinition(FoldSql, args, tx, cancellationToken: ct));
-        var moved = await conn.ExecuteAsync(new CommandDefinition(MoveEventsSql, args, tx, cancellationToken: ct));
+        var moved = await conn.ExecuteScalarAsync<int>(new CommandDefinition(CountEventsSql, args, tx, cancellationToken: ct));
         return new Folded([.. filled], moved);
     }
 
-    /// <summary>Deletes the duplicate's row and leaves a tombstone pointing at the survivor (re-pointing older tombstones too).</summary>
+    /// <summary>
+    /// Deletes the duplicate's row and leaves a tombstone pointing at the survivor (re-pointing older tombstones
+    /// too, so they stay one level deep). The duplicate's event rows stay: the tombstone puts them on the survivor's timeline.
+    /// </summary>
     public static Task RetireAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid duplicateId, Guid survivorId, CancellationToken ct) =>
         conn.ExecuteAsync(new CommandDefinition(TombstoneSql, new { WorkspaceId = workspaceId, Duplicate = duplicateId, Survivor = survivorId }, tx, cancellationToken: ct));
 }
