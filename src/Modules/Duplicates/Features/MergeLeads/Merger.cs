@@ -24,9 +24,8 @@ internal static class Merger
         bool dryRun, Actor actor, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        // IDs that are not live leads when the request starts are plain 404s (not found / merged away).
-        await LeadLookup.EnsureExistsAsync(conn, workspaceId, survivorId, ct);
-        await LeadLookup.EnsureExistsAsync(conn, workspaceId, duplicateId, ct);
+        // IDs that are not live leads when the request starts are plain 404s (not found / merged away), the survivor's first.
+        await LeadLookup.EnsureAllExistAsync(conn, workspaceId, [survivorId, duplicateId], ct);
 
         await using var tx = await conn.BeginTransactionAsync(ct);
         var firstId = survivorId.CompareTo(duplicateId) < 0 ? survivorId : duplicateId;
@@ -44,7 +43,7 @@ internal static class Merger
         var folded = await LeadMerge.FoldAsync(conn, tx, survivor, duplicate, ct);
         var tagsAdded = await TagMerge.UnionIntoAsync(conn, tx, duplicate.Id, survivor.Id, ct);
         await LeadMerge.RetireAsync(conn, tx, workspaceId, duplicate.Id, survivor.Id, ct);
-        await LeadWriter.RescoreAsync(conn, tx, await LeadLocks.ReloadAsync(conn, tx, workspaceId, survivor.Id, ct), actor, ct);
+        await LeadWriter.RescoreAsync(conn, tx, folded.Survivor, actor, ct);
         await LeadEvents.AppendAsync(conn, tx, workspaceId, survivor.Id, LeadEvents.Merged, new
         {
             duplicateId = TypeId.Format(IdPrefix.Lead, duplicate.Id),
