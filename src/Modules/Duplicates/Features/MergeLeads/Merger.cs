@@ -44,16 +44,13 @@ internal static class Merger
         var tagsAdded = await TagMerge.UnionIntoAsync(conn, tx, duplicate.Id, survivor.Id, ct);
         await LeadMerge.RetireAsync(conn, tx, workspaceId, duplicate.Id, survivor.Id, ct);
         await LeadWriter.RescoreAsync(conn, tx, folded.Survivor, actor, ct);
-        await LeadEvents.AppendAsync(conn, tx, workspaceId, survivor.Id, LeadEvents.Merged, new
+        var result = await LeadReads.AppendEventThenDetailAsync(conn, tx, workspaceId, survivor.Id, LeadEvents.Merged, new
         {
             duplicateId = TypeId.Format(IdPrefix.Lead, duplicate.Id),
             filledFields = folded.FilledFields,
             tagsAdded = tagsAdded.Select(t => new { tagId = TypeId.Format(IdPrefix.Tag, t.Id), name = t.Name }),
             eventsMoved = folded.EventsMoved,
-        }, actor, ct);
-
-        var result = await LeadReads.DetailAsync(conn, workspaceId, survivor.Id, ct, tx)
-                     ?? throw new InvalidOperationException("The survivor vanished inside its own merge.");
+        }, actor, ct) ?? throw new InvalidOperationException("The survivor vanished inside its own merge.");
         if (dryRun) await tx.RollbackAsync(ct);
         else await tx.CommitAsync(ct);
         return result;
