@@ -7,7 +7,8 @@
 # /tmp/leads-bench-merge; reachable by the 'postgres' user when run as root), creates N pairs of leads
 # through the API, gives each lead N events (set-based INSERT in psql — what the events are does not change
 # the merge's work), then times each POST /api/leads/:id/merge with curl and prints min/median/p95/max.
-# Each merge is checked: 200, eventsMoved = events, the duplicate answers 404 lead_merged. Loopback only.
+# Each merge is checked: 200, eventsMoved = events, the survivor's timeline total counts both leads' events,
+# the duplicate answers 404 lead_merged. Loopback only.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -23,7 +24,7 @@ while [[ $# -gt 0 ]]; do
     --pairs) PAIRS=$2; shift ;;
     --events) EVENTS=$2; shift ;;
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
@@ -67,6 +68,9 @@ for i in $(seq 1 $(( PAIRS + WARMUP ))); do
   ev=$(curl -s "${H[@]}" "$BASE/api/leads/$s/events?limit=5")
   moved=$(jq -r '[.data[] | select(.type == "merged")][0].data.eventsMoved' <<<"$ev" 2>/dev/null || { echo "events of $s: $ev" >&2; exit 1; })
   [[ $moved == "$EVENTS" ]] || { echo "merge $i moved $moved events, expected $EVENTS" >&2; exit 1; }
+  # The survivor's timeline holds both leads' events: 2 × EVENTS + merged (+ score_changed) + created.
+  total=$(jq -r .pagination.total <<<"$ev")
+  (( total >= 2 * EVENTS + 2 && total <= 2 * EVENTS + 3 )) || { echo "survivor $i shows $total timeline entries, expected $(( 2 * EVENTS + 2 ))-$(( 2 * EVENTS + 3 ))" >&2; exit 1; }
   [[ $(curl -s -o /dev/null -w '%{http_code}' "${H[@]}" "$BASE/api/leads/$d") == 404 ]] || { echo "duplicate $i still answers" >&2; exit 1; }
   if [[ $i -gt $WARMUP ]]; then times+=("$(awk -v t="$t" 'BEGIN { printf "%.1f", t * 1000 }')"); fi
 done

@@ -23,9 +23,30 @@ public static class Invariants
             SELECT count(*) FROM leads.leads d JOIN leads.leads p ON p.id = d.duplicate_of
             WHERE d.workspace_id = @Id AND p.duplicate_of IS NOT NULL
             """, new { ws.Id })).ShouldBe(0, "a duplicate points at a duplicate");
+        // Every event is on a live lead's timeline: written for a live lead, or for one merged into a live lead.
+        // Events have no foreign key (merges leave them keyed by the merged-away lead), so deletes must take them.
+        (await db.ExecuteScalarAsync<long>("""
+            SELECT count(*) FROM leads.events e
+            WHERE e.workspace_id = @Id
+              AND NOT EXISTS (SELECT 1 FROM leads.leads l WHERE l.id = e.lead_id)
+              AND NOT EXISTS (SELECT 1 FROM leads.merged_leads m JOIN leads.leads l ON l.id = m.merged_into WHERE m.id = e.lead_id)
+            """, new { ws.Id })).ShouldBe(0, "an event is on no live lead's timeline (orphan)");
         // Counters agree with the rows.
         (await db.ExecuteScalarAsync<long>("SELECT coalesce(sum(n), 0) FROM leads.lead_counts WHERE workspace_id = @Id", new { ws.Id }))
             .ShouldBe(await db.ExecuteScalarAsync<long>("SELECT count(*) FROM leads.leads WHERE workspace_id = @Id", new { ws.Id }));
+    }
+
+    /// <summary>
+    /// The event rows on the timelines of <paramref name="leadIds"/> (ID → type): each lead's own and those of the
+    /// leads merged into it — the test's own statement of what a timeline holds, independent of the service's query.
+    /// </summary>
+    public static async Task<Dictionary<Guid, string>> TimelineEventsAsync(ApiFactory api, params Guid[] leadIds)
+    {
+        await using var db = await api.OpenDbAsync();
+        return (await db.QueryAsync<(Guid Id, string Type)>("""
+            SELECT e.id, e.type FROM leads.events e
+            WHERE e.lead_id = ANY(@Ids) OR e.lead_id IN (SELECT m.id FROM leads.merged_leads m WHERE m.merged_into = ANY(@Ids))
+            """, new { Ids = leadIds })).ToDictionary(r => r.Id, r => r.Type);
     }
 
     /// <summary>Every row of the workspace's leads, events, tag links and tombstones, as text.</summary>

@@ -21,11 +21,12 @@ public sealed class MergeRaceTests(ApiFactory api) : IClassFixture<ApiFactory>
         return lead;
     }
 
-    private static async Task<(long Events, string[] Tags)> ContentAsync(ApiFactory api, params JsonNode[] leads)
+    /// <summary>The timeline events (ID → type) and tag names of the given leads.</summary>
+    private static async Task<(Dictionary<Guid, string> Events, string[] Tags)> ContentAsync(ApiFactory api, params JsonNode[] leads)
     {
         await using var db = await api.OpenDbAsync();
         var ids = leads.Select(l => l.Uuid()).ToArray();
-        var events = await db.ExecuteScalarAsync<long>("SELECT count(*) FROM leads.events WHERE lead_id = ANY(@Ids)", new { Ids = ids });
+        var events = await Invariants.TimelineEventsAsync(api, ids);
         var tags = (await db.QueryAsync<string>("SELECT DISTINCT t.name FROM tags.lead_tags lt JOIN tags.tags t ON t.id = lt.tag_id WHERE lt.lead_id = ANY(@Ids) ORDER BY 1", new { Ids = ids })).ToArray();
         return (events, tags);
     }
@@ -68,7 +69,11 @@ public sealed class MergeRaceTests(ApiFactory api) : IClassFixture<ApiFactory>
             notes.ShouldContain($"note-B-{round}");
             var after = await ContentAsync(api, survivor);
             after.Tags.ShouldBe(before.Tags);
-            after.Events.ShouldBeGreaterThanOrEqualTo(before.Events + 1); // + the merged event
+            // Every event of both is on the survivor's timeline, plus what the merge itself wrote.
+            before.Events.Keys.Where(id => !after.Events.ContainsKey(id)).ShouldBeEmpty($"round {round}: events lost");
+            var added = after.Events.Where(e => !before.Events.ContainsKey(e.Key)).Select(e => e.Value).ToArray();
+            added.Count(t => t == "merged").ShouldBe(1, $"round {round}");
+            added.ShouldAllBe(t => t == "merged" || t == "score_changed", $"round {round}");
         }
         await Invariants.AssertAsync(api, ws);
     }
@@ -83,6 +88,7 @@ public sealed class MergeRaceTests(ApiFactory api) : IClassFixture<ApiFactory>
             var b = await RichLeadAsync(ws, "B", round);
             // Alternate which lead the delete targets: the duplicate, or the survivor.
             var victim = round % 2 == 0 ? b : a;
+            var before = await ContentAsync(api, a, b);
             var results = await Task.WhenAll(
                 ws.Full.PostJsonAsync($"/api/leads/{a.Id()}/merge", new { duplicateId = b.Id() }),
                 ws.Full.DeleteAsync($"/api/leads/{victim.Id()}"));
@@ -97,7 +103,12 @@ public sealed class MergeRaceTests(ApiFactory api) : IClassFixture<ApiFactory>
                 (merge.IsSuccessStatusCode ^ delete.IsSuccessStatusCode).ShouldBeTrue(context);
                 bLive.ShouldBeFalse(context);
                 aLive.ShouldBeTrue(context);
-                if (merge.IsSuccessStatusCode) (await NotesAsync(api, a)).ShouldContain($"note-B-{round}");
+                if (merge.IsSuccessStatusCode)
+                {
+                    (await NotesAsync(api, a)).ShouldContain($"note-B-{round}");
+                    var after = await ContentAsync(api, a);
+                    before.Events.Keys.Where(id => !after.Events.ContainsKey(id)).ShouldBeEmpty(context);
+                }
             }
             else
             {
@@ -106,6 +117,13 @@ public sealed class MergeRaceTests(ApiFactory api) : IClassFixture<ApiFactory>
                 delete.IsSuccessStatusCode.ShouldBeTrue(context);
                 aLive.ShouldBeFalse(context);
                 bLive.ShouldBe(!merge.IsSuccessStatusCode, context);
+                // A deleted survivor takes the events of the lead merged into it: none of either lead's events remain.
+                if (!bLive)
+                {
+                    await using var db = await api.OpenDbAsync();
+                    (await db.ExecuteScalarAsync<long>("SELECT count(*) FROM leads.events WHERE lead_id = ANY(@Ids)", new { Ids = new[] { a.Uuid(), b.Uuid() } }))
+                        .ShouldBe(0, context);
+                }
             }
         }
         await Invariants.AssertAsync(api, ws);
@@ -138,13 +156,18 @@ public sealed class MergeRaceTests(ApiFactory api) : IClassFixture<ApiFactory>
                 // B absorbed C first, then A absorbed B: A holds everything, and C's tombstone follows to A.
                 (await LiveAsync(api, c)).ShouldBeFalse();
                 notes.ShouldContain($"note-C-{round}");
-                (await ContentAsync(api, a)).Tags.ShouldBe(before.Tags);
+                var after = await ContentAsync(api, a);
+                after.Tags.ShouldBe(before.Tags);
+                // C's events, folded into B and then with B into A, are on A's timeline with everyone else's.
+                before.Events.Keys.Where(id => !after.Events.ContainsKey(id)).ShouldBeEmpty($"round {round}: events lost");
                 (await (await ws.Read.GetAsync($"/api/leads/{c.Id()}")).BodyAsync())["mergedIntoId"]!.GetValue<string>().ShouldBe(a.Id());
             }
             else
             {
                 (await LiveAsync(api, c)).ShouldBeTrue();
                 (await NotesAsync(api, c)).ShouldBe($"note-C-{round}");
+                var after = await ContentAsync(api, a, c);
+                before.Events.Keys.Where(id => !after.Events.ContainsKey(id)).ShouldBeEmpty($"round {round}: events lost");
             }
         }
         await Invariants.AssertAsync(api, ws);

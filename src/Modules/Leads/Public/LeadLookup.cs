@@ -32,6 +32,8 @@ public static class LeadLookup
 {
     private const string ExistsSql = "SELECT EXISTS (SELECT 1 FROM leads.leads WHERE id = @Id AND workspace_id = @WorkspaceId)";
 
+    private const string LiveSql = "SELECT id FROM leads.leads WHERE id = ANY(@Ids) AND workspace_id = @WorkspaceId";
+
     private const string MergedSql = "SELECT merged_into FROM leads.merged_leads WHERE id = @Id AND workspace_id = @WorkspaceId";
 
     /// <summary>Parses a path ID; malformed or foreign-typed IDs are simply not found.</summary>
@@ -46,6 +48,14 @@ public static class LeadLookup
     {
         if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition(ExistsSql, new { Id = id, WorkspaceId = workspaceId }, cancellationToken: ct)))
             throw await MissingAsync(conn, null, workspaceId, id, ct);
+    }
+
+    /// <summary>Like <see cref="EnsureExistsAsync"/> for several leads in one query: the 404 is the first missing one's, in the given order.</summary>
+    public static async Task EnsureAllExistAsync(NpgsqlConnection conn, Guid workspaceId, Guid[] ids, CancellationToken ct)
+    {
+        var live = (await conn.QueryAsync<Guid>(new CommandDefinition(LiveSql, new { Ids = ids, WorkspaceId = workspaceId }, cancellationToken: ct))).ToHashSet();
+        foreach (var id in ids)
+            if (!live.Contains(id)) throw await MissingAsync(conn, null, workspaceId, id, ct);
     }
 
     /// <summary>The 404 for an ID that is not a live lead: merged away, or never existed here.</summary>
@@ -75,8 +85,4 @@ public static class LeadLocks
     /// <summary>Locks the lead if it still exists; null when it is gone (merged or deleted meanwhile).</summary>
     public static Task<LeadRow?> TryLockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid id, CancellationToken ct) =>
         conn.QuerySingleOrDefaultAsync<LeadRow>(new CommandDefinition(TryLockSql, new { Id = id, WorkspaceId = workspaceId }, tx, cancellationToken: ct));
-
-    /// <summary>Re-reads a locked lead (after a fold changed it).</summary>
-    public static async Task<LeadRow> ReloadAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid id, CancellationToken ct) =>
-        await TryLockAsync(conn, tx, workspaceId, id, ct) ?? throw new InvalidOperationException("A locked lead vanished.");
 }

@@ -6,19 +6,17 @@ namespace Modules.Leads.Public;
 /// <summary>
 /// The lead-row half of a merge (spec §4), for the Duplicates module which orchestrates it: survivor's
 /// non-empty fields win and its empty ones are filled from the duplicate; notes are concatenated (never
-/// dropped); metadata merges with the survivor winning per key; the duplicate's events move over; the
-/// duplicate is tombstoned so its ID answers 404 <c>lead_merged</c>. Both rows must be locked by the caller.
+/// dropped); metadata merges with the survivor winning per key; the duplicate is tombstoned so its ID answers
+/// 404 <c>lead_merged</c>, and its events — which stay keyed by the duplicate — join the survivor's timeline
+/// through that tombstone (see <see cref="LeadEvents.TimelineLeadIdsSql"/>), so a merge costs the same whatever
+/// the number of events. Both rows must be locked by the caller.
 /// </summary>
 public static class LeadMerge
 {
-    private const string NewMetadataKeysSql = """
-        SELECT count(*)::int FROM (
-            SELECT jsonb_object_keys(d.metadata) FROM leads.leads d WHERE d.id = @Duplicate
-            EXCEPT
-            SELECT jsonb_object_keys(s.metadata) FROM leads.leads s WHERE s.id = @Survivor) k
-        """;
-
-    private const string FoldSql = """
+    // One round trip: the fold returns the survivor as it now is (for rescoring) with its metadata key count —
+    // more keys than before means the duplicate filled some — and the second statement counts the events that
+    // join the survivor's timeline: the duplicate's own and those of leads merged into it earlier.
+    private static readonly string FoldSql = $"""
         UPDATE leads.leads s SET
             email        = coalesce(s.email, d.email),
             email_norm   = CASE WHEN s.email IS NULL THEN d.email_norm ELSE s.email_norm END,
@@ -36,9 +34,12 @@ public static class LeadMerge
             updated_at   = now()
         FROM leads.leads d
         WHERE s.id = @Survivor AND d.id = @Duplicate
-        """;
+        RETURNING s.id, s.workspace_id, s.email, s.first_name, s.last_name, s.phone, s.phone_e164, s.company, s.notes, s.status,
+                  s.score, s.source_id, s.assigned_to, (SELECT count(*) FROM jsonb_object_keys(s.metadata))::int AS metadata_keys,
+                  s.duplicate_of;
 
-    private const string MoveEventsSql = "UPDATE leads.events SET lead_id = @Survivor WHERE lead_id = @Duplicate";
+        SELECT count(*)::int FROM leads.events WHERE lead_id = ANY ({LeadEvents.TimelineLeadIdsSql("@Duplicate")});
+        """;
 
     private const string TombstoneSql = """
         UPDATE leads.merged_leads SET merged_into = @Survivor WHERE merged_into = @Duplicate;
@@ -46,12 +47,13 @@ public static class LeadMerge
         DELETE FROM leads.leads WHERE id = @Duplicate;
         """;
 
-    public sealed record Folded(string[] FilledFields, int EventsMoved);
+    /// <param name="Survivor">The survivor's row after the fold (still locked), for rescoring.</param>
+    /// <param name="EventsMoved">The duplicate's timeline events (its own and those of leads merged into it), now the survivor's.</param>
+    public sealed record Folded(string[] FilledFields, int EventsMoved, LeadRow Survivor);
 
-    /// <summary>Folds the duplicate's fields, notes, metadata and events into the survivor.</summary>
+    /// <summary>Folds the duplicate's fields, notes and metadata into the survivor and counts the events it brings.</summary>
     public static async Task<Folded> FoldAsync(NpgsqlConnection conn, NpgsqlTransaction tx, LeadRow survivor, LeadRow duplicate, CancellationToken ct)
     {
-        var args = new { Survivor = survivor.Id, Duplicate = duplicate.Id };
         var filled = new List<string>();
         void Fill(string field, object? s, object? d) { if (s is null && d is not null) filled.Add(field); }
         Fill("email", survivor.Email, duplicate.Email);
@@ -62,14 +64,20 @@ public static class LeadMerge
         Fill("sourceId", survivor.SourceId, duplicate.SourceId);
         Fill("assignedTo", survivor.AssignedTo, duplicate.AssignedTo);
         Fill("notes", survivor.Notes, duplicate.Notes);
-        if (await conn.ExecuteScalarAsync<int>(new CommandDefinition(NewMetadataKeysSql, args, tx, cancellationToken: ct)) > 0) filled.Add("metadata");
 
-        await conn.ExecuteAsync(new CommandDefinition(FoldSql, args, tx, cancellationToken: ct));
-        var moved = await conn.ExecuteAsync(new CommandDefinition(MoveEventsSql, args, tx, cancellationToken: ct));
-        return new Folded([.. filled], moved);
+        await using var grid = await conn.QueryMultipleAsync(new CommandDefinition(FoldSql,
+            new { Survivor = survivor.Id, Duplicate = duplicate.Id }, tx, cancellationToken: ct));
+        var folded = await grid.ReadSingleAsync<LeadRow>();
+        var eventsMoved = await grid.ReadSingleAsync<int>();
+        // The merged metadata is the union of both key sets: it has more keys than the survivor had iff the duplicate added one.
+        if (folded.MetadataKeys > survivor.MetadataKeys) filled.Add("metadata");
+        return new Folded([.. filled], eventsMoved, folded);
     }
 
-    /// <summary>Deletes the duplicate's row and leaves a tombstone pointing at the survivor (re-pointing older tombstones too).</summary>
+    /// <summary>
+    /// Deletes the duplicate's row and leaves a tombstone pointing at the survivor (re-pointing older tombstones
+    /// too, so they stay one level deep). The duplicate's event rows stay: the tombstone puts them on the survivor's timeline.
+    /// </summary>
     public static Task RetireAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid duplicateId, Guid survivorId, CancellationToken ct) =>
         conn.ExecuteAsync(new CommandDefinition(TombstoneSql, new { WorkspaceId = workspaceId, Duplicate = duplicateId, Survivor = survivorId }, tx, cancellationToken: ct));
 }

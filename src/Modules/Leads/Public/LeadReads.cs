@@ -1,5 +1,6 @@
 using Modules.Leads.Public;
 using Dapper;
+using Kernel.Security;
 using Npgsql;
 
 namespace Modules.Leads.Public;
@@ -17,14 +18,26 @@ public static class LeadReads
         FROM leads.leads l
         LEFT JOIN leads.sources s ON s.id = l.source_id
         LEFT JOIN access.v_members m ON m.id = l.assigned_to
-        WHERE l.id = @Id AND l.workspace_id = @WorkspaceId;
+        WHERE l.id = @LeadId AND l.workspace_id = @WorkspaceId;
 
-        SELECT tag_id AS id, name FROM tags.v_lead_tags WHERE lead_id = @Id ORDER BY lower(name), tag_id;
+        SELECT tag_id AS id, name FROM tags.v_lead_tags WHERE lead_id = @LeadId ORDER BY lower(name), tag_id;
         """;
 
-    public static async Task<LeadDetail?> DetailAsync(NpgsqlConnection conn, Guid workspaceId, Guid id, CancellationToken ct, NpgsqlTransaction? tx = null)
+    // A write's last event and the answer it sends, in one round trip (the insert returns no rows, so the
+    // reader's first result is the lead's).
+    private const string AppendThenDetailSql = LeadEvents.InsertSql + ";\n" + DetailSql;
+
+    public static Task<LeadDetail?> DetailAsync(NpgsqlConnection conn, Guid workspaceId, Guid id, CancellationToken ct, NpgsqlTransaction? tx = null) =>
+        ReadDetailAsync(conn, new CommandDefinition(DetailSql, new { LeadId = id, WorkspaceId = workspaceId }, tx, cancellationToken: ct));
+
+    /// <summary>Appends an event to a lead the caller has locked, then reads the whole lead — one round trip.</summary>
+    public static Task<LeadDetail?> AppendEventThenDetailAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid leadId,
+        string type, object data, Actor actor, CancellationToken ct) =>
+        ReadDetailAsync(conn, new CommandDefinition(AppendThenDetailSql, LeadEvents.Args(workspaceId, leadId, type, data, actor), tx, cancellationToken: ct));
+
+    private static async Task<LeadDetail?> ReadDetailAsync(NpgsqlConnection conn, CommandDefinition command)
     {
-        await using var grid = await conn.QueryMultipleAsync(new CommandDefinition(DetailSql, new { Id = id, WorkspaceId = workspaceId }, tx, cancellationToken: ct));
+        await using var grid = await conn.QueryMultipleAsync(command);
         var lead = grid.Read<LeadDetail, SourceRef, UserRef, DuplicateRef, LeadDetail>((l, s, m, d) =>
         {
             l.Source = s;

@@ -11,7 +11,8 @@ namespace Modules.Leads.Public;
 public static class LeadWriter
 {
     private const string TouchSql = "UPDATE leads.leads SET updated_at = now() WHERE id = @Id";
-    private const string SetScoreSql = "UPDATE leads.leads SET score = @Score, updated_at = now() WHERE id = @Id";
+    // The new score and its score_changed event in one round trip.
+    private const string SetScoreSql = "UPDATE leads.leads SET score = @Score, updated_at = now() WHERE id = @Id;\n" + LeadEvents.InsertSql;
 
     public static Task TouchAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid leadId, CancellationToken ct) =>
         conn.ExecuteAsync(new CommandDefinition(TouchSql, new { Id = leadId }, tx, cancellationToken: ct));
@@ -24,13 +25,14 @@ public static class LeadWriter
     {
         var result = LeadScoring.Compute(lead.ToScoreInput());
         if (result.Score == lead.Score) return lead.Score;
-        await conn.ExecuteAsync(new CommandDefinition(SetScoreSql, new { lead.Id, result.Score }, tx, cancellationToken: ct));
-        await LeadEvents.AppendAsync(conn, tx, lead.WorkspaceId, lead.Id, LeadEvents.ScoreChanged, new
+        var args = new DynamicParameters(new { lead.Id, result.Score });
+        args.AddDynamicParams(LeadEvents.Args(lead.WorkspaceId, lead.Id, LeadEvents.ScoreChanged, new
         {
             from = lead.Score,
             to = result.Score,
             reasons = result.Reasons.Select(r => new { rule = r.Rule, points = r.Points }),
-        }, actor, ct);
+        }, actor));
+        await conn.ExecuteAsync(new CommandDefinition(SetScoreSql, args, tx, cancellationToken: ct));
         return result.Score;
     }
 }

@@ -9,18 +9,27 @@ namespace Modules.Leads.Features.ListLeadEvents;
 
 internal static class Data
 {
-    private const string LeadSql = """
+    // A lead's timeline is its own events and those of the leads merged into it (merges move no event row).
+    private static readonly string LeadSql = $"""
         SELECT id, channel, source_id, import_id, created_score, created_actor_type, created_actor_id, created_actor_name, created_at,
-               (SELECT count(*) FROM leads.events e WHERE e.lead_id = l.id) AS event_count
+               (SELECT count(*) FROM leads.events e WHERE e.lead_id = ANY ({LeadEvents.TimelineLeadIdsSql("l.id")})) AS event_count
         FROM leads.leads l
         WHERE id = @Id AND workspace_id = @WorkspaceId
         """;
 
-    private const string EventsSql = """
-        SELECT id, type, data, created_at, actor_type, actor_id, actor_name
-        FROM leads.events
-        WHERE lead_id = @Id
-        ORDER BY created_at DESC, id DESC
+    // Newest first across the lead and its merged leads: each one's newest Offset + Limit events come from its
+    // index range (lead_id, created_at DESC, id DESC), so a page reads at most that many rows per merged lead
+    // instead of sorting the whole timeline. A lead with no merged leads is one index range, as before.
+    private static readonly string EventsSql = $"""
+        SELECT e.id, e.type, e.data, e.created_at, e.actor_type, e.actor_id, e.actor_name
+        FROM unnest({LeadEvents.TimelineLeadIdsSql("@Id")}) AS t(lead_id)
+        CROSS JOIN LATERAL (
+            SELECT id, type, data, created_at, actor_type, actor_id, actor_name
+            FROM leads.events
+            WHERE lead_id = t.lead_id
+            ORDER BY created_at DESC, id DESC
+            LIMIT @Limit + @Offset) e
+        ORDER BY e.created_at DESC, e.id DESC
         LIMIT @Limit OFFSET @Offset
         """;
 
