@@ -51,18 +51,32 @@ Db.ConfigureDapper();
 builder.Services.AddSingleton(TimeProvider.System);
 // JIT compilation costs more than it saves on these short queries (measured: +100 ms on a 30k-row search
 // count at 1M leads); turn it off on the application's own connections, whatever the server's default.
-static NpgsqlDataSource OpenDataSource(string connectionString, string name, bool stateless = false)
+// The short, hot statements (key lookups, list and stats) get a pool of their own, two connections per core
+// (Database:HotPoolSize): more backends than cores only queue in the kernel instead of in the pool, and a backend
+// descheduled while it holds a buffer spinlock makes the others sleep on it with growing back-off. Measured at 16
+// concurrent list requests on 2 cores (docs/benchmarks.md): pool 100 → p99 86–195 ms at p50 5–12 ms; 8 → 28 ms;
+// 4 → 20 ms; 2 → 36 ms. Requests beyond the pool wait their turn, in order, without holding a thread.
+var hotPoolSize = builder.Configuration.GetValue("Database:HotPoolSize", 2 * Environment.ProcessorCount);
+NpgsqlDataSource OpenDataSource(string connectionString, string name, bool stateless = false)
 {
     var csb = new NpgsqlConnectionStringBuilder(connectionString);
     csb.Options = string.IsNullOrWhiteSpace(csb.Options) ? "-c jit=off" : csb.Options + " -c jit=off";
-    if (stateless) csb.NoResetOnClose = true;
+    if (stateless)
+    {
+        csb.NoResetOnClose = true;
+        csb.MaxPoolSize = Math.Min(csb.MaxPoolSize, hotPoolSize);
+    }
     return new NpgsqlDataSourceBuilder(csb.ConnectionString) { Name = name }.Build();
 }
 builder.Services.AddSingleton(_ => OpenDataSource(database.ConnectionString, "leads"));
 builder.Services.AddSingleton(_ => new StatelessDataSource(OpenDataSource(database.ConnectionString, "leads-stateless", stateless: true)));
-builder.Services.AddSingleton(sp => builder.Configuration.GetConnectionString("LeadsRead") is { Length: > 0 } replica
-    ? new ReadDataSource(OpenDataSource(replica, "leads-read", stateless: true))
-    : new ReadDataSource(sp.GetRequiredService<StatelessDataSource>().Source));
+builder.Services.AddSingleton(sp =>
+{
+    if (builder.Configuration.GetConnectionString("LeadsRead") is not { Length: > 0 } replica)
+        return new ReadDataSource(sp.GetRequiredService<StatelessDataSource>().Source, sp.GetRequiredService<NpgsqlDataSource>());
+    var bulk = OpenDataSource(replica, "leads-read-bulk");
+    return new ReadDataSource(OpenDataSource(replica, "leads-read", stateless: true), bulk);
+});
 builder.Services
     .AddAccessModule(builder.Configuration)
     .AddLeadsModule(builder.Configuration)

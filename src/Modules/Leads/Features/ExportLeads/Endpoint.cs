@@ -40,7 +40,7 @@ internal sealed class Endpoint(ReadDataSource db, TimeProvider clock, ILogger<En
         try
         {
             // The query starts before any byte is sent: a database failure here is still a clean problem response.
-            await using var export = await LeadCsvExport.OpenAsync(db.Source, filter!, ct);
+            await using var export = await LeadCsvExport.OpenAsync(db.Bulk, filter!, ct);
             response.ContentType = LeadCsvExport.ContentType;
             response.Headers.ContentDisposition = LeadCsvExport.ContentDisposition(clock.GetUtcNow());
             await export.WriteAsync(response.Body, ct);
