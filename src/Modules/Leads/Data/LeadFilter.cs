@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Dapper;
 using Kernel.Ids;
 using Modules.Leads.Public;
 using Npgsql;

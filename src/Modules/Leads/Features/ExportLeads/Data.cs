@@ -1,7 +1,6 @@
 using Modules.Leads.Data;
 using Modules.Leads.Public;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Modules.Leads.Features.ExportLeads;
 

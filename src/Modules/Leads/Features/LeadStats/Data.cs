@@ -1,7 +1,3 @@
-using Dapper;
-using FastEndpoints;
-using FluentValidation;
-using Kernel.Http;
 using Modules.Leads.Data;
 using Modules.Leads.Public;
 using Npgsql;

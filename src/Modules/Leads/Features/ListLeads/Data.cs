@@ -90,13 +90,18 @@ internal static class Data
         }
 
         var t = await f.CountAsync(conn, ct);
-        if (paging.Offset >= t) return (t, []);
+        return paging.Offset >= t ? (t, []) : (t, await PlainPageAsync(conn, f, paging, ct));
+    }
+
+    /// <summary>The page walked from the first lead, as without any cache; prepared when one generic plan serves it.</summary>
+    private static async Task<List<LeadListItem>> PlainPageAsync(NpgsqlConnection conn, LeadFilter f, Paging paging, CancellationToken ct)
+    {
         await using var cmd = new NpgsqlCommand(PageSql(f, LimitBucket(paging.Limit), withOffset: paging.Offset > 0), conn);
         f.Bind(cmd.Parameters);
         if (paging.Offset > 0) cmd.Parameters.Add(new NpgsqlParameter<long>("Offset", NpgsqlDbType.Bigint) { TypedValue = paging.Offset });
         if (f.GenericPlanSafe && paging.Offset == 0) await cmd.PrepareAsync(ct);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
-        return (t, await ReadRowsAsync(reader, paging.Limit, ct));
+        return await ReadRowsAsync(reader, paging.Limit, ct);
     }
 
     private static async Task<(long Total, List<LeadListItem> Rows)> CachedPageAsync(NpgsqlConnection conn, LeadFilter f, Paging paging,
@@ -140,11 +145,7 @@ internal static class Data
             cache.Remove(f);
         }
         // Changed again since the count a moment ago: this one request walks from the start, as it would without a cache.
-        await using var cmd = new NpgsqlCommand(PageSql(f, LimitBucket(paging.Limit), withOffset: paging.Offset > 0), conn);
-        f.Bind(cmd.Parameters);
-        if (paging.Offset > 0) cmd.Parameters.Add(new NpgsqlParameter<long>("Offset", NpgsqlDbType.Bigint) { TypedValue = paging.Offset });
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        return (t, await ReadRowsAsync(reader, paging.Limit, ct));
+        return (t, await PlainPageAsync(conn, f, paging, ct));
     }
 
     private static async Task<List<LeadListItem>> GatedPageAsync(NpgsqlConnection conn, LeadFilter f, Paging paging, int stride,
