@@ -71,3 +71,18 @@ api() { curl -fsS -H "X-API-Key: $KEY" "$@"; }
 
 # One member of a JSON object on stdin (null prints as empty).
 field() { python3 -c "import json,sys; v=json.load(sys.stdin).get('$1'); print('' if v is None else v)"; }
+
+# Uploads CSV file $1 as an import and returns once half its rows are processed — the fault point of the import
+# scripts; sets ID, and P and T (processedRows, totalRows) as last seen. Fails the script if the import completes
+# first ($2 names the fault in that message).
+import_until_half() {
+  ID=$(api -F "file=@$1;type=text/csv" "$BASE/api/leads/import" | field id)
+  log "import $ID of $ROWS rows uploaded; waiting for 50% (load avg $(load_avg))"
+  local s
+  while true; do
+    s=$(api "$BASE/api/leads/imports/$ID"); P=$(echo "$s" | field processedRows); T=$(echo "$s" | field totalRows)
+    [ -n "$T" ] && [ "$T" -gt 0 ] && [ $((P * 2)) -ge "$T" ] && return
+    [ "$(echo "$s" | field status)" = completed ] && { echo "FAIL: finished before the $2 point"; exit 1; }
+    sleep 0.1
+  done
+}

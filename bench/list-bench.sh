@@ -214,11 +214,15 @@ MEMBER_ID=$(curl -sf -H "X-API-Key: $KEY" "$BASE/api/users" | jq -r --arg n "$ME
 # name # path # total as the API reports it (jq) # the same total counted independently in SQL # p99 target (ms)
 W="workspace_id = '$WS_ID'"
 T=$SEARCH_TERM
+# The spec's search, written independently of the endpoint's SQL: a substring of first, last or full name, email or company.
+search_count_sql() {
+  echo "SELECT count(*) FROM leads.leads WHERE $W AND (strpos(lower(first_name), '$1') > 0 OR strpos(lower(last_name), '$1') > 0 OR strpos(lower(first_name || ' ' || last_name), '$1') > 0 OR strpos(lower(email), '$1') > 0 OR strpos(lower(company), '$1') > 0)"
+}
 SCENARIOS=(
   "list#/api/leads#.pagination.total#SELECT count(*) FROM leads.leads WHERE $W#30"
   "status#/api/leads?status=qualified#.pagination.total#SELECT count(*) FROM leads.leads WHERE $W AND status = 'qualified'#30"
   "assigned#/api/leads?assignedTo=$MEMBER_ID#.pagination.total#SELECT count(*) FROM leads.leads WHERE $W AND assigned_to = '$MEMBER_UUID'#30"
-  "search#/api/leads?search=$T#.pagination.total#SELECT count(*) FROM leads.leads WHERE $W AND (strpos(lower(first_name), '$T') > 0 OR strpos(lower(last_name), '$T') > 0 OR strpos(lower(first_name || ' ' || last_name), '$T') > 0 OR strpos(lower(email), '$T') > 0 OR strpos(lower(company), '$T') > 0)#100"
+  "search#/api/leads?search=$T#.pagination.total#$(search_count_sql "$T")#100"
   "page5000#/api/leads?page=5000#.pagination.total#SELECT count(*) FROM leads.leads WHERE $W#2x list"
   "stats#/api/leads/stats#[.total, .byStatus.new, .byStatus.contacted, .byStatus.qualified, .byStatus.converted, .byStatus.closed, .unassigned] | map(tostring) | join(\",\")#SELECT concat_ws(',', count(*), count(*) FILTER (WHERE status = 'new'), count(*) FILTER (WHERE status = 'contacted'), count(*) FILTER (WHERE status = 'qualified'), count(*) FILTER (WHERE status = 'converted'), count(*) FILTER (WHERE status = 'closed'), count(*) FILTER (WHERE assigned_to IS NULL)) FROM leads.leads WHERE $W#20"
 )
@@ -306,7 +310,7 @@ if [[ -z $ONLY || ",$ONLY," == *",search-cold,"* ]]; then
   for t in "${cold_terms[@]}"; do
     out=$(curl -s -o "$BENCH_DIR/cold.json" -w '%{time_total}' -H "X-API-Key: $KEY" "$BASE/api/leads?search=$t")
     api_total=$(jq -r .pagination.total "$BENCH_DIR/cold.json")
-    sql_total=$(q "SELECT count(*) FROM leads.leads WHERE $W AND (strpos(lower(first_name), '$t') > 0 OR strpos(lower(last_name), '$t') > 0 OR strpos(lower(first_name || ' ' || last_name), '$t') > 0 OR strpos(lower(email), '$t') > 0 OR strpos(lower(company), '$t') > 0)")
+    sql_total=$(q "$(search_count_sql "$t")")
     [[ $api_total == "$sql_total" ]] || { log "search-cold $t: total $api_total, count(*) $sql_total"; FAILED=1; }
     ms=$(awk -v t="$out" 'BEGIN { printf "%.1f", t * 1000 }')
     times+=("$ms")
@@ -331,7 +335,7 @@ if [[ -z $ONLY || ",$ONLY," == *",search-writes,"* ]]; then
   writes=$(q "SELECT count(*) FROM leads.leads WHERE $W AND email LIKE 'writer.$STAMP.%'")
   body=$(curl -sf -H "X-API-Key: $KEY" "$BASE/api/leads?search=$SEARCH_TERM")
   api_total=$(jq -r .pagination.total <<<"$body")
-  sql_total=$(q "SELECT count(*) FROM leads.leads WHERE $W AND (strpos(lower(first_name), '$T') > 0 OR strpos(lower(last_name), '$T') > 0 OR strpos(lower(first_name || ' ' || last_name), '$T') > 0 OR strpos(lower(email), '$T') > 0 OR strpos(lower(company), '$T') > 0)")
+  sql_total=$(q "$(search_count_sql "$T")")
   [[ $api_total == "$sql_total" && $non2xx -eq 0 ]] || FAILED=1
   log "search-writes: $result; $writes leads written"
   echo "| search-writes | \`/api/leads?search=$SEARCH_TERM\` while $writes leads were created ($WRITES_PER_S/s) | $api_total | $sql_total | $([[ $api_total == "$sql_total" ]] && echo yes || echo NO) | $rps | $p50 | $p99 | $max | – | – | – | – | $(load_avg | cut -d' ' -f1) |" >>"$OUT"

@@ -29,14 +29,7 @@ host_start
 KEY=$(host_key fault)
 status() { api "$BASE/api/leads/imports/$ID"; }
 
-ID=$(api -F "file=@$CSV;type=text/csv" "$BASE/api/leads/import" | field id)
-echo "import $ID of $ROWS rows uploaded; waiting for 50%"
-while true; do
-  S=$(status); P=$(echo "$S" | field processedRows); T=$(echo "$S" | field totalRows)
-  [ -n "$T" ] && [ "$T" -gt 0 ] && [ $((P * 2)) -ge "$T" ] && break
-  [ "$(echo "$S" | field status)" = completed ] && { echo "FAIL: finished before the kill point"; exit 1; }
-  sleep 0.1
-done
+import_until_half "$CSV" kill
 host_kill9
 KILLED_AT=$(now_ms)
 echo "killed -9 at processedRows=$P of $T; restarting (load avg $(load_avg))"

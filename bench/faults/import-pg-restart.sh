@@ -39,14 +39,7 @@ KEY=$(host_key fault)
 status() { api "$BASE/api/leads/imports/$ID"; }
 
 UPLOAD_AT=$(now_ms)
-ID=$(api -F "file=@$CSV;type=text/csv" "$BASE/api/leads/import" | field id)
-log "import $ID of $ROWS rows uploaded; waiting for 50% (load avg $(load_avg))"
-while true; do
-  S=$(status); P=$(echo "$S" | field processedRows); T=$(echo "$S" | field totalRows)
-  [ -n "$T" ] && [ "$T" -gt 0 ] && [ $((P * 2)) -ge "$T" ] && break
-  [ "$(echo "$S" | field status)" = completed ] && { echo "FAIL: finished before the restart point"; exit 1; }
-  sleep 0.1
-done
+import_until_half "$CSV" restart
 PGPORT=$(pg_port)
 DOWN_AT=$(now_ms)
 if [[ $DOWN -eq 0 ]]; then
