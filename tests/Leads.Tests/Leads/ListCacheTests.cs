@@ -71,7 +71,7 @@ public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<List
     private async Task AllPagesShouldMatchAsync(TestWorkspace ws)
     {
         foreach (var (query, where) in Filters.Append(("", "true")))
-            foreach (var (page, limit) in new[] { (1, 5), (2, 5), (3, 7), (5, 3), (9, 10), (13, 6), (30, 10), (200, 5) })
+            foreach (var (page, limit) in new[] { (1, 5), (2, 5), (3, 7), (5, 3), (9, 10), (13, 6), (12, 9), (4, 30), (21, 10), (30, 10), (200, 5) })
                 await ShouldMatchAsync(ws, query, where, page, limit);
     }
 
@@ -100,6 +100,36 @@ public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<List
         // A write that touches no listed column (notes) keeps the entries: answers still match.
         (await ws.Full.PutJsonAsync($"/api/leads/{created.Id()}/notes", new { notes = "called" })).StatusCode.ShouldBe(HttpStatusCode.OK);
         await AllPagesShouldMatchAsync(ws);
+    }
+
+    [Fact]
+    public async Task A_first_page_from_remembered_ids_shows_each_lead_as_it_is_now()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        await SeedAsync(ws, 40);
+        var before = await ws.Read.GetObjectAsync("/api/leads?search=zebu&limit=5");
+        var key = new LeadFilter { WorkspaceId = ws.Id, Search = "%zebu%" };
+        var entry = Cache.Get(key).ShouldNotBeNull();
+        entry.Head.Length.ShouldBe(8); // every 5th of 40: all of them fit in the head
+        entry.Head.Take(5).Select(i => TypeId.Format("lead", i)).ShouldBe(before.Ids());
+
+        // Columns no filter, search or order reads change without a log row; the remembered IDs stay valid and the rows
+        // behind them are read as they are now.
+        await using var db = await api.OpenDbAsync();
+        var logged = await db.ExecuteScalarAsync<long>("SELECT count(*) FROM leads.workspace_changes WHERE workspace_id = @Ws", new { Ws = ws.Id });
+        await db.ExecuteAsync("UPDATE leads.leads SET score = 77 WHERE workspace_id = @Ws AND first_name = 'Zebulon'", new { Ws = ws.Id });
+        await db.ExecuteAsync("UPDATE access.members SET name = 'Renamed Owner' WHERE id = @Owner", new { Owner = ws.OwnerId });
+        (await db.ExecuteScalarAsync<long>("SELECT count(*) FROM leads.workspace_changes WHERE workspace_id = @Ws", new { Ws = ws.Id })).ShouldBe(logged);
+
+        var after = await ws.Read.GetObjectAsync("/api/leads?search=zebu&limit=5");
+        Cache.Get(key).ShouldBeSameAs(entry); // served from the entry, not recomputed
+        after.Ids().ShouldBe(before.Ids());
+        var items = after["data"]!.AsArray();
+        items.ShouldAllBe(i => i!["score"]!.GetValue<int>() == 77);
+        var assigned = items.Where(i => i!["assignedTo"] != null).ToList();
+        assigned.ShouldNotBeEmpty();
+        assigned.ShouldAllBe(i => i!["assignedTo"]!["name"]!.GetValue<string>() == "Renamed Owner");
+        await ShouldMatchAsync(ws, "search=zebu", "l.first_name = 'Zebulon'", 2, 5);
     }
 
     [Fact]
@@ -186,7 +216,7 @@ public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<List
         var f = new LeadFilter { WorkspaceId = Guid.NewGuid(), Search = "%x%" };
         var calls = 0;
         var gate = new TaskCompletionSource();
-        async Task<ListCache.Entry> Compute() { Interlocked.Increment(ref calls); await gate.Task; return new ListCache.Entry("1:1:", 3, 10, []); }
+        async Task<ListCache.Entry> Compute() { Interlocked.Increment(ref calls); await gate.Task; return new ListCache.Entry("1:1:", 3, 10, [], []); }
         var all = Enumerable.Range(0, 8).Select(_ => cache.ComputeOnceAsync(f, Compute)).ToArray();
         gate.SetResult();
         (await Task.WhenAll(all)).ShouldAllBe(e => e.Total == 3);
@@ -195,7 +225,7 @@ public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<List
 
         var failing = new TaskCompletionSource<ListCache.Entry>();
         var first = cache.ComputeOnceAsync(f, () => failing.Task);
-        var waiter = cache.ComputeOnceAsync(f, () => Task.FromResult(new ListCache.Entry("2:2:", 4, 10, [])));
+        var waiter = cache.ComputeOnceAsync(f, () => Task.FromResult(new ListCache.Entry("2:2:", 4, 10, [], [])));
         failing.SetException(new TimeoutException());
         await Should.ThrowAsync<TimeoutException>(first);
         (await waiter).Total.ShouldBe(4);
@@ -207,11 +237,11 @@ public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<List
         var cache = new ListCache(capacity: 10, stride: 5, maxAnchors: 100);
         var anchors = Enumerable.Range(0, 30).Select(i => new ListCache.Anchor(DateTime.UtcNow, Guid.NewGuid())).ToArray();
         for (var i = 0; i < 50; i++)
-            cache.Set(new LeadFilter { WorkspaceId = Guid.NewGuid() }, new ListCache.Entry("1:1:", i, 100, anchors));
+            cache.Set(new LeadFilter { WorkspaceId = Guid.NewGuid() }, new ListCache.Entry("1:1:", i, 100, anchors, []));
         cache.Count.ShouldBeLessThanOrEqualTo(10);
         cache.Count.ShouldBeGreaterThan(0);
         var big = new LeadFilter { WorkspaceId = Guid.NewGuid() };
-        cache.Set(big, new ListCache.Entry("1:1:", 1, 100, [.. Enumerable.Repeat(anchors[0], 500)]));
+        cache.Set(big, new ListCache.Entry("1:1:", 1, 100, [.. Enumerable.Repeat(anchors[0], 500)], []));
         cache.Get(big)!.Anchors.Length.ShouldBe(100);
         cache.Count.ShouldBe(1);
     }

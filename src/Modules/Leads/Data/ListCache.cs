@@ -5,9 +5,10 @@ namespace Modules.Leads.Data;
 
 /// <summary>
 /// What this node remembers between list requests, per workspace and exact filter (<see cref="LeadFilter"/> is the
-/// key, with value equality): the exact total of a filter the counters cannot answer (a search, a date range), and
-/// the positions of every <see cref="Stride"/>-th lead in list order, so that page 5,000 starts its walk at the
-/// nearest remembered lead instead of stepping over 100,000 index entries.
+/// key, with value equality): the exact total of a filter the counters cannot answer (a search, a date range) with the
+/// IDs of its first <see cref="HeadSize"/> leads in list order, so its first page is that many primary-key lookups
+/// instead of a walk past every lead that does not match; and the positions of every <see cref="Stride"/>-th lead in
+/// list order, so that page 5,000 starts its walk at a remembered lead instead of stepping over 100,000 index entries.
 /// <para>
 /// Each entry carries the PostgreSQL snapshot it was computed in. It is only ever used by a statement that also
 /// checks, in its own snapshot, that no transaction changing that workspace's list results has committed since
@@ -19,23 +20,30 @@ internal sealed class ListCache(int capacity, int stride, int maxAnchors)
 {
     /// <summary>
     /// A remembered result: the snapshot it holds for, the filter's exact total (when the counters cannot give it), the
-    /// workspace's lead count then, and <see cref="Anchors"/>[i], the lead at offset (i + 1) × <see cref="Stride"/>.
+    /// workspace's lead count then, <see cref="Anchors"/>[i], the lead at offset (i + 1) × <see cref="Stride"/>, and
+    /// <see cref="Head"/>, the IDs of the first min(total, <see cref="HeadSize"/>) leads (empty when there is no total).
     /// </summary>
-    internal sealed record Entry(string Snapshot, long? Total, long WorkspaceTotal, Anchor[] Anchors);
+    internal sealed record Entry(string Snapshot, long? Total, long WorkspaceTotal, Anchor[] Anchors, Guid[] Head);
+
+    /// <summary>How many leading IDs an entry with a total remembers: every first page, whatever its limit.</summary>
+    public const int HeadSize = Paging.MaxLimit;
 
     internal readonly record struct Anchor(DateTime CreatedAt, Guid Id);
 
     private readonly ConcurrentDictionary<LeadFilter, Entry> _entries = new();
     private readonly ConcurrentDictionary<LeadFilter, Task<Entry>> _computing = new();
     private readonly Lock _writing = new();
-    private long _anchors; // under _writing
+    private long _positions; // under _writing
 
     public ListCache(IConfiguration config) : this(
         config.GetValue("Leads:ListCache:Capacity", 10_000),
-        config.GetValue("Leads:ListCache:AnchorStride", 100),
+        config.GetValue("Leads:ListCache:AnchorStride", 10),
         config.GetValue("Leads:ListCache:MaxAnchors", 1_000_000)) { }
 
-    /// <summary>Leads between two remembered positions; a deep page walks fewer than this many index entries.</summary>
+    /// <summary>
+    /// Leads between two remembered positions; a deep page walks fewer than this many index entries. The default, 10,
+    /// divides every usual page size (10, 20, 50, 100), so such a page starts exactly at a remembered lead.
+    /// </summary>
     public int Stride { get; } = stride > 0 ? stride : throw new ArgumentOutOfRangeException(nameof(stride));
 
     public int Count => _entries.Count;
@@ -43,19 +51,20 @@ internal sealed class ListCache(int capacity, int stride, int maxAnchors)
     public Entry? Get(LeadFilter f) => _entries.GetValueOrDefault(f);
 
     /// <summary>
-    /// Remembers <paramref name="e"/>. Bounded twice: at most <c>capacity</c> entries and <c>maxAnchors</c> positions in all
-    /// (24 bytes each: 1,000,000 — a hundred deep-paged filters over a million leads — are 24 MB). When either is exceeded about a tenth of the entries are forgotten, whichever
-    /// they are — entries are cheap to recompute, and this keeps memory bounded without bookkeeping on every read.
+    /// Remembers <paramref name="e"/>. Bounded twice: at most <c>capacity</c> entries and <c>maxAnchors</c> positions in all,
+    /// anchors and head IDs alike (16–24 bytes each: 1,000,000 — ten filters paged to the end of a million leads — are
+    /// at most 24 MB). When either is exceeded about a tenth of the entries are forgotten, whichever they are — entries
+    /// are cheap to recompute, and this keeps memory bounded without bookkeeping on every read.
     /// </summary>
     public void Set(LeadFilter f, Entry e)
     {
-        if (e.Anchors.Length > maxAnchors) e = e with { Anchors = e.Anchors[..maxAnchors] };
+        if (e.Anchors.Length + e.Head.Length > maxAnchors) e = e with { Anchors = e.Anchors[..Math.Max(0, maxAnchors - e.Head.Length)] };
         lock (_writing)
         {
             Remove(f);
             _entries[f] = e;
-            _anchors += e.Anchors.Length;
-            while (_entries.Count > capacity || _anchors > maxAnchors)
+            _positions += Positions(e);
+            while ((_entries.Count > capacity || _positions > maxAnchors) && _entries.Count > 1)
                 foreach (var k in _entries.Keys.Where(k => !k.Equals(f)).Take(Math.Max(1, _entries.Count / 10)).ToList())
                     Remove(k);
         }
@@ -99,6 +108,8 @@ internal sealed class ListCache(int capacity, int stride, int maxAnchors)
     public void Remove(LeadFilter f)
     {
         lock (_writing)
-            if (_entries.TryRemove(f, out var old)) _anchors -= old.Anchors.Length;
+            if (_entries.TryRemove(f, out var old)) _positions -= Positions(old);
     }
+
+    private static long Positions(Entry e) => e.Anchors.Length + e.Head.Length;
 }

@@ -37,25 +37,41 @@ internal static class Data
         """;
 
     /// <summary>
-    /// The snapshot, the exact total (when <paramref name="withTotal"/>) and the positions of every stride-th lead up to
-    /// <c>@Upto</c> (when <paramref name="anchors"/>), all in one statement and so one snapshot.
+    /// A page of remembered IDs (a slice of <see cref="ListCache.Entry.Head"/>), read by primary key in their order, or no
+    /// rows at all when the workspace changed since the entry's snapshot. The IDs say which leads and in what order — what
+    /// the change log vouches for —, their rows are read now, so a page is as current as any other.
     /// </summary>
-    private static string SnapshotSql(LeadFilter f, bool withTotal, bool anchors) => $"""
-        SELECT s.snap, {(withTotal ? "t.total" : "NULL::bigint")}, s.workspace_total, {(anchors ? "a.created_at, a.id" : "NULL::timestamptz, NULL::uuid")}
+    private static readonly string HeadPageSql = $"""
+        SELECT {LeadListItem.Columns}
+        FROM unnest(@Ids) WITH ORDINALITY AS p(id, n)
+        JOIN leads.leads l ON l.id = p.id AND l.workspace_id = @WorkspaceId
+        LEFT JOIN leads.sources s ON s.id = l.source_id
+        LEFT JOIN access.v_members m ON m.id = l.assigned_to
+        WHERE NOT leads.changed_since(@WorkspaceId, @Snapshot::pg_snapshot)
+        ORDER BY p.n
+        """;
+
+    /// <summary>
+    /// The snapshot, the exact total (when <paramref name="withTotal"/>) and, when <paramref name="walk"/>, the leads in
+    /// list order up to <c>@Walk</c> that an entry keeps: the first <c>@Head</c> and every <c>@Stride</c>-th after the
+    /// first — all in one statement and so one snapshot, one row per kept lead with its position <c>rn</c> (1-based).
+    /// </summary>
+    private static string SnapshotSql(LeadFilter f, bool withTotal, bool walk) => $"""
+        SELECT s.snap, {(withTotal ? "t.total" : "NULL::bigint")}, s.workspace_total, {(walk ? "a.rn, a.created_at, a.id" : "NULL::bigint, NULL::timestamptz, NULL::uuid")}
         FROM (SELECT pg_current_snapshot()::text AS snap,
                      (SELECT coalesce(sum(c.n), 0)::bigint FROM leads.lead_counts c WHERE c.workspace_id = @WorkspaceId) AS workspace_total) s
         {(withTotal ? $"CROSS JOIN (SELECT count(*) AS total FROM leads.leads l WHERE {f.Where}) t" : "")}
-        {(anchors ? $"""
+        {(walk ? $"""
         LEFT JOIN LATERAL (
-            SELECT x.created_at, x.id FROM (
+            SELECT x.rn, x.created_at, x.id FROM (
                 SELECT l.created_at, l.id, row_number() OVER (ORDER BY l.created_at DESC, l.id DESC) AS rn
                 FROM leads.leads l WHERE {f.Where}
                 ORDER BY l.created_at DESC, l.id DESC
-                LIMIT @Upto + 1
+                LIMIT @Walk
             ) x
-            WHERE x.rn > 1 AND (x.rn - 1) % @Stride = 0
+            WHERE x.rn <= @Head OR (x.rn > 1 AND (x.rn - 1) % @Stride = 0)
         ) a ON true
-        ORDER BY a.created_at DESC, a.id DESC
+        ORDER BY a.rn
         """ : "")}
         """;
 
@@ -111,44 +127,69 @@ internal static class Data
         if (entry is not null && (!cacheTotal || entry.Total is not null))
         {
             var total = cacheTotal ? entry.Total!.Value : await f.CountAsync(conn, ct);
-            if (paging.Offset < total && anchorIndex <= entry.Anchors.Length)
+            if (paging.Offset >= total)
             {
-                var rows = await GatedPageAsync(conn, f, paging, cache.Stride, entry, anchorIndex, ct);
-                // Rows means the workspace is unchanged since the entry's snapshot (a page below an unchanged total is never
-                // empty); none means it changed, and the entry is recomputed below.
-                if (rows.Count > 0) return (total, rows);
+                if (!await ChangedSinceAsync(conn, f.WorkspaceId, entry.Snapshot, ct)) return (total, []);
             }
-            else if (paging.Offset >= total && !await ChangedSinceAsync(conn, f.WorkspaceId, entry.Snapshot, ct))
-            {
-                return (total, []);
-            }
+            // Rows means the workspace is unchanged since the entry's snapshot (a page below an unchanged total is never
+            // empty); none means it changed (or the entry does not reach this page), and the entry is recomputed below.
+            else if (await FromEntryAsync(conn, f, paging, cache.Stride, entry, total, anchorIndex, ct) is { Count: > 0 } rows)
+                return (total, rows);
         }
 
-        // Recompute in one statement: snapshot, total, and positions past the one asked for, so a client walking page
-        // after page recomputes every ten strides at first and ever more rarely further in (half again as deep).
-        var upto = anchorIndex == 0 ? 0L : Math.Max(anchorIndex + 10L, anchorIndex * 3L / 2) * cache.Stride;
+        // Recompute in one statement: snapshot, total, first IDs, and positions past the one asked for, so a client walking
+        // page after page recomputes every thousand leads at first and ever more rarely further in (half again as deep).
+        var start = (long)anchorIndex * cache.Stride;
+        var upto = anchorIndex == 0 ? 0L : Math.Max(start + 1_000, start * 3 / 2);
         entry = await cache.ComputeOnceAsync(f, () => SnapshotAsync(conn, f, cacheTotal, upto, cache.Stride, ct));
         var t = cacheTotal ? entry.Total!.Value : await f.CountAsync(conn, ct);
         if (paging.Offset >= t) return (t, []);
-        if (anchorIndex > entry.Anchors.Length)
+        var page = await FromEntryAsync(conn, f, paging, cache.Stride, entry, t, anchorIndex, ct);
+        if (page is null)
         {
             // Another request computed the entry at the same time for a shallower page: extend it for this one.
             entry = await SnapshotAsync(conn, f, cacheTotal, upto, cache.Stride, ct);
             cache.Set(f, entry);
             t = cacheTotal ? entry.Total!.Value : t;
             if (paging.Offset >= t) return (t, []);
+            page = await FromEntryAsync(conn, f, paging, cache.Stride, entry, t, anchorIndex, ct);
         }
-        if (anchorIndex <= entry.Anchors.Length)
-        {
-            var rows = await GatedPageAsync(conn, f, paging, cache.Stride, entry, anchorIndex, ct);
-            if (rows.Count > 0) return (t, rows);
-            cache.Remove(f);
-        }
+        if (page is { Count: > 0 }) return (t, page);
+        cache.Remove(f);
         // Changed again since the count a moment ago: this one request walks from the start, as it would without a cache.
         return (t, await PlainPageAsync(conn, f, paging, ct));
     }
 
-    private static async Task<List<LeadListItem>> GatedPageAsync(NpgsqlConnection conn, LeadFilter f, Paging paging, int stride,
+    /// <summary>
+    /// The page served from <paramref name="entry"/> (for a page below <paramref name="total"/>): by remembered IDs when the
+    /// head holds the whole page, else walked from the remembered position at or before it. Null when the entry reaches
+    /// neither; no rows when the workspace changed since the entry's snapshot.
+    /// </summary>
+    private static async Task<List<LeadListItem>?> FromEntryAsync(NpgsqlConnection conn, LeadFilter f, Paging paging, int stride,
+        ListCache.Entry entry, long total, int anchorIndex, CancellationToken ct)
+    {
+        var head = entry.Head;
+        if (paging.Offset < head.Length && (paging.Offset + paging.Limit <= head.Length || head.Length == total))
+        {
+            var from = (int)paging.Offset;
+            return await HeadPageAsync(conn, f, entry.Snapshot, head[from..Math.Min(head.Length, from + paging.Limit)], ct);
+        }
+        return anchorIndex <= entry.Anchors.Length ? await WalkPageAsync(conn, f, paging, stride, entry, anchorIndex, ct) : null;
+    }
+
+    private static async Task<List<LeadListItem>> HeadPageAsync(NpgsqlConnection conn, LeadFilter f, string snapshot, Guid[] ids,
+        CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(HeadPageSql, conn);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid>("WorkspaceId", NpgsqlDbType.Uuid) { TypedValue = f.WorkspaceId });
+        cmd.Parameters.Add(new NpgsqlParameter<string>("Snapshot", NpgsqlDbType.Text) { TypedValue = snapshot });
+        cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("Ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { TypedValue = ids });
+        await cmd.PrepareAsync(ct);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await ReadRowsAsync(r, ids.Length, ct);
+    }
+
+    private static async Task<List<LeadListItem>> WalkPageAsync(NpgsqlConnection conn, LeadFilter f, Paging paging, int stride,
         ListCache.Entry entry, int anchorIndex, CancellationToken ct)
     {
         var offset = paging.Offset - (long)anchorIndex * stride;
@@ -167,13 +208,22 @@ internal static class Data
         await using var batch = new NpgsqlBatch(conn);
         if (WalkSuits(f, entry, offset + paging.Limit))
         {
-            // One generic plan — the newest-first index walk — serves every anchor, offset and value here; left to itself
-            // PostgreSQL prices an OFFSET parameter as a tenth of the table and re-plans every time (1–3 ms, more than
-            // the walk itself), so the plan is forced for this one statement.
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN READ ONLY"));
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL plan_cache_mode = force_generic_plan"));
-            batch.BatchCommands.Add(page);
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            if (offset == 0 && f.Search is null)
+            {
+                // A page that starts at a remembered lead (every usual page size does, see ListCache.Stride) of an equality
+                // or date filter: PostgreSQL settles on the generic plan, the newest-first walk, by itself.
+                batch.BatchCommands.Add(page);
+            }
+            else
+            {
+                // One generic plan — the newest-first index walk — serves every anchor, offset and value here; left to itself
+                // PostgreSQL prices an OFFSET parameter (or a search pattern) as a tenth of the table and re-plans every
+                // time (1–3 ms, more than the walk itself), so the plan is forced for this one statement.
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN READ ONLY"));
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL plan_cache_mode = force_generic_plan"));
+                batch.BatchCommands.Add(page);
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+            }
             await batch.PrepareAsync(ct);
         }
         else batch.BatchCommands.Add(page);
@@ -209,26 +259,33 @@ internal static class Data
     private static async Task<ListCache.Entry> SnapshotAsync(NpgsqlConnection conn, LeadFilter f, bool withTotal, long upto, int stride,
         CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand(SnapshotSql(f, withTotal, anchors: upto > 0), conn);
+        var head = withTotal ? ListCache.HeadSize : 0;
+        var walk = Math.Max(upto + 1, head);
+        await using var cmd = new NpgsqlCommand(SnapshotSql(f, withTotal, walk: walk > 1), conn);
         f.Bind(cmd.Parameters);
-        if (upto > 0)
+        if (walk > 1)
         {
-            cmd.Parameters.Add(new NpgsqlParameter<long>("Upto", NpgsqlDbType.Bigint) { TypedValue = upto });
+            cmd.Parameters.Add(new NpgsqlParameter<long>("Walk", NpgsqlDbType.Bigint) { TypedValue = walk });
+            cmd.Parameters.Add(new NpgsqlParameter<long>("Head", NpgsqlDbType.Bigint) { TypedValue = head });
             cmd.Parameters.Add(new NpgsqlParameter<long>("Stride", NpgsqlDbType.Bigint) { TypedValue = stride });
         }
         await using var r = await cmd.ExecuteReaderAsync(ct);
         string snapshot = "";
         long? total = null;
-        var anchors = new List<ListCache.Anchor>();
         long workspaceTotal = 0;
+        var anchors = new List<ListCache.Anchor>();
+        var ids = new List<Guid>();
         while (await r.ReadAsync(ct))
         {
             snapshot = r.GetString(0);
             total = r.IsDBNull(1) ? null : r.GetInt64(1);
             workspaceTotal = r.GetInt64(2);
-            if (!r.IsDBNull(4)) anchors.Add(new ListCache.Anchor(r.GetDateTime(3), r.GetGuid(4)));
+            if (r.IsDBNull(3)) continue;
+            var rn = r.GetInt64(3);
+            if (rn <= head) ids.Add(r.GetGuid(5));
+            if (rn > 1 && (rn - 1) % stride == 0) anchors.Add(new ListCache.Anchor(r.GetDateTime(4), r.GetGuid(5)));
         }
-        return new ListCache.Entry(snapshot, total, workspaceTotal, [.. anchors]);
+        return new ListCache.Entry(snapshot, total, workspaceTotal, [.. anchors], [.. ids]);
     }
 
     /// <summary>The literal LIMIT the statement carries for a page of <paramref name="limit"/> (1–100) rows.</summary>
