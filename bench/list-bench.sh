@@ -99,10 +99,11 @@ pg_jiffies() {
   for p in "$pm" $(ps -o pid= --ppid "$pm"); do total=$(( total + $(proc_jiffies "$p") )); done
   echo "$total"
 }
-# Jiffies used so far by this script's reaped children (wrk, curl, psql…), from the builtin `times`.
+# Jiffies used so far by this script's reaped children (wrk, curl, psql…), from the builtin `times`. It must run in
+# this shell, not in a $(…) subshell (whose children are not wrk), so it is called as `children_jiffies VAR`.
 children_jiffies() {
   times >"$BENCH_DIR/.times"
-  tail -1 "$BENCH_DIR/.times" | awk -v hz="$HZ" '{ t = 0; for (i = 1; i <= NF; i++) { split($i, b, "m"); sub("s", "", b[2]); t += b[1] * 60 + b[2] } printf "%d", t * hz }'
+  printf -v "$1" '%s' "$(tail -1 "$BENCH_DIR/.times" | awk -v hz="$HZ" '{ t = 0; for (i = 1; i <= NF; i++) { split($i, b, "m"); sub("s", "", b[2]); t += b[1] * 60 + b[2] } printf "%d", t * hz }')"
 }
 
 missing=()
@@ -263,9 +264,9 @@ for s in "${SCENARIOS[@]}"; do
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -H "X-API-Key: $KEY" "$BASE$path" >/dev/null
     load=$(load_avg)
     log "$name: measuring ${DURATION}s (attempt $attempt; CPU ${IDLE}% idle before, load average $load)"
-    c0=($(cpu_stat)); h0=$(host_jiffies); p0=$(pg_jiffies); w0=$(children_jiffies)
+    c0=($(cpu_stat)); h0=$(host_jiffies); p0=$(pg_jiffies); children_jiffies w0
     result=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "X-API-Key: $KEY" -s "$ROOT/bench/wrk-report.lua" "$BASE$path" | grep '^RESULT')
-    c1=($(cpu_stat)); h1=$(host_jiffies); p1=$(pg_jiffies); w1=$(children_jiffies)
+    c1=($(cpu_stat)); h1=$(host_jiffies); p1=$(pg_jiffies); children_jiffies w1
     load_after=$(load_avg)
     # Shares of the whole machine (all cores) during the measurement.
     span=$(( c1[1] - c0[1] > 0 ? c1[1] - c0[1] : 1 ))
