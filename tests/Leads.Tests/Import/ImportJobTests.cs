@@ -73,6 +73,20 @@ public sealed class ImportJobTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task Error_report_neutralises_formulas_like_an_export_and_leaves_phone_numbers_alone()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var s = await ws.ImportAsync("email,firstName,phone,=Header\n" +
+                                     "nope,\"=HYPERLINK(\"\"http://x.example\"\")\",+1 (415) 555-2671,@SUM(A1)\n" +
+                                     "bad@,-cmd,-5,\"+x\"\n");
+        s.Long("failed").ShouldBe(2, s.ToJsonString());
+        var report = await (await ws.Read.GetAsync(s.Str("errorsUrl"))).Content.ReadAsStringAsync();
+        report.ShouldBe("email,firstName,phone,'=Header,line,error\r\n" +
+                        "nope,\"'=HYPERLINK(\"\"http://x.example\"\")\",+1 (415) 555-2671,'@SUM(A1),2,email is not a valid address.\r\n" +
+                        "bad@,'-cmd,-5,'+x,3,email is not a valid address. phone is not a valid phone number.\r\n");
+    }
+
+    [Fact]
     public async Task Duplicates_within_the_file_and_against_existing_leads_are_flagged_like_single_intake()
     {
         var ws = await api.CreateWorkspaceAsync();

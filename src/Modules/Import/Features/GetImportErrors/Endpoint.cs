@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Modules.Import.Csv;
 using Kernel.Http;
 using Modules.Import.Data;
+using Modules.Leads.Public;
 using Npgsql;
 
 namespace Modules.Import.Features.GetImportErrors;
@@ -17,6 +18,8 @@ internal sealed class Request
 /// <summary>
 /// Streams the rejected rows as CSV: the file's own header plus <c>line</c> and <c>error</c>, one row per rejection
 /// in file order. Fixed, it uploads again as is — the importer ignores a trailing <c>line,error</c> column pair.
+/// Its cells are the uploaded file's, which the user opens in a spreadsheet to fix, so they are formula-neutralised
+/// like an export's (<see cref="CsvCells"/>).
 /// </summary>
 internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
 {
@@ -27,7 +30,8 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
         Summary(s =>
         {
             s.Summary = "Rejected rows of a CSV import, as CSV";
-            s.Description = "The original columns plus `line` (where the row starts in the uploaded file) and `error`; fix and re-upload. 404 `import_not_found`.";
+            s.Description = "The original columns plus `line` (where the row starts in the uploaded file) and `error`; fix and re-upload. " +
+                            "Cells are formula-neutralised like an export's (a leading `'` before `=`, `+`, `-`, `@`, tab, CR, LF; numbers and phone numbers unchanged). 404 `import_not_found`.";
         });
     }
 
@@ -40,13 +44,13 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
         HttpContext.Response.ContentType = "text/csv; charset=utf-8";
         HttpContext.Response.Headers.ContentDisposition = $"attachment; filename=\"{ReportName(head.FileName)}\"";
         await using var body = new StreamWriter(HttpContext.Response.Body, new UTF8Encoding(false), 1 << 16);
-        await CsvText.WriteRowAsync(body, [.. header, "line", "error"]);
+        await CsvText.WriteRowAsync(body, [.. header.Select(CsvCells.Neutralise), "line", "error"]);
         await foreach (var e in Data.ErrorsAsync(conn, id).WithCancellation(ct))
         {
             var fields = new string[header.Length + 2];
-            for (var i = 0; i < header.Length; i++) fields[i] = i < e.Fields.Length ? e.Fields[i] : "";
+            for (var i = 0; i < header.Length; i++) fields[i] = i < e.Fields.Length ? CsvCells.Neutralise(e.Fields[i]) : "";
             fields[^2] = e.Line.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            fields[^1] = e.Message;
+            fields[^1] = CsvCells.Neutralise(e.Message);
             await CsvText.WriteRowAsync(body, fields);
         }
     }
