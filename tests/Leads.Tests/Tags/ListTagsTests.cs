@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Dapper;
 using Leads.Tests.Infrastructure;
 
 namespace Leads.Tests.Tags;
@@ -86,8 +85,7 @@ public sealed class ListTagsTests(ApiFactory api) : IClassFixture<ApiFactory>
         await ws.TagAsync(b, "vip");
         (await ListAsync(ws.Read))[0]!["leadCount"]!.GetValue<long>().ShouldBe(2);
 
-        await using (var db = await api.OpenDbAsync())
-            await db.ExecuteAsync("DELETE FROM leads.leads WHERE id = @Id", new { Id = TagsTestKit.Uuid(a) });
+        (await ws.Full.DeleteAsync($"/api/leads/{a}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
         (await ListAsync(ws.Read))[0]!["leadCount"]!.GetValue<long>().ShouldBe(1);
     }
