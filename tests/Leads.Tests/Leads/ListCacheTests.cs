@@ -133,6 +133,69 @@ public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<List
     }
 
     [Fact]
+    public async Task A_stale_total_is_brought_up_to_date_from_the_changed_leads_alone()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        await SeedAsync(ws, 60);
+        (string Query, string Where)[] filters =
+        [
+            ("search=zebu", "l.first_name = 'Zebulon'"),
+            ("search=zebu&status=qualified", "l.first_name = 'Zebulon' AND l.status = 'qualified'"),
+            ("startDate=2000-01-01", "true"),
+        ];
+        async Task AllMatchAsync()
+        {
+            foreach (var (query, where) in filters)
+                foreach (var page in new[] { 1, 2 })
+                    await ShouldMatchAsync(ws, query, where, page, 5);
+        }
+        await AllMatchAsync();
+        var (recounts, adjustments) = (Cache.Recounts, Cache.Adjustments);
+        await using var db = await api.OpenDbAsync();
+        var p = new { Ws = ws.Id };
+
+        // A matching lead created.
+        var z = await ws.CreateLeadAsync(new { firstName = "Zebulon", email = "zeb.created@x.io" });
+        await AllMatchAsync();
+        // A matching lead renamed away, a non-matching one renamed in (two transactions).
+        await db.ExecuteAsync("UPDATE leads.leads SET first_name = 'Other' WHERE id = (SELECT id FROM leads.leads WHERE workspace_id = @Ws AND first_name = 'Zebulon' ORDER BY created_at LIMIT 1)", p);
+        await db.ExecuteAsync("UPDATE leads.leads SET first_name = 'Zebulon' WHERE id = (SELECT id FROM leads.leads WHERE workspace_id = @Ws AND first_name = 'Bulk' ORDER BY created_at LIMIT 1)", p);
+        await AllMatchAsync();
+        // One lead changed twice in one transaction (out of the search, then its status), and back in by the next one.
+        await using (var tx = await db.BeginTransactionAsync())
+        {
+            await db.ExecuteAsync("UPDATE leads.leads SET first_name = 'Zed' WHERE id = @Id", new { Id = z.Uuid("lead") }, tx);
+            await db.ExecuteAsync("UPDATE leads.leads SET status = 'qualified' WHERE id = @Id", new { Id = z.Uuid("lead") }, tx);
+            await tx.CommitAsync();
+        }
+        await db.ExecuteAsync("UPDATE leads.leads SET first_name = 'Zebulon' WHERE id = @Id", new { Id = z.Uuid("lead") });
+        await AllMatchAsync();
+        // A matching lead inserted and deleted in one transaction; another deleted through the API.
+        await using (var tx = await db.BeginTransactionAsync())
+        {
+            var id = await db.ExecuteScalarAsync<Guid>("""
+                INSERT INTO leads.leads (id, workspace_id, first_name, email, channel, created_actor_type)
+                VALUES (gen_random_uuid(), @Ws, 'Zebulon', 'fleeting@x.io', 'api', 'system') RETURNING id
+                """, p, tx);
+            await db.ExecuteAsync("DELETE FROM leads.leads WHERE id = @Id", new { Id = id }, tx);
+            await tx.CommitAsync();
+        }
+        (await ws.Full.DeleteAsync($"/api/leads/{z.Id()}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        await AllMatchAsync();
+
+        (Cache.Recounts - recounts).ShouldBe(0);
+        (Cache.Adjustments - adjustments).ShouldBe(4 * filters.Length); // one per stale filter per round, none counted in full
+
+        // A statement that changes more than 1,000 leads does not list them: the next totals are counted in full.
+        await SeedAsync(ws, 1_001, "More");
+        await AllMatchAsync();
+        (Cache.Recounts - recounts).ShouldBe(filters.Length);
+        await db.ExecuteAsync("UPDATE leads.leads SET first_name = 'Zebulon' WHERE id = (SELECT id FROM leads.leads WHERE workspace_id = @Ws AND first_name = 'More' ORDER BY created_at LIMIT 1)", p);
+        await AllMatchAsync();
+        (Cache.Adjustments - adjustments).ShouldBe(5 * filters.Length);
+    }
+
+    [Fact]
     public async Task A_change_committed_after_the_count_was_taken_is_seen_and_an_uncommitted_one_is_not()
     {
         var ws = await api.CreateWorkspaceAsync();

@@ -12,8 +12,9 @@ namespace Modules.Leads.Data;
 /// <para>
 /// Each entry carries the PostgreSQL snapshot it was computed in. It is only ever used by a statement that also
 /// checks, in its own snapshot, that no transaction changing that workspace's list results has committed since
-/// (<c>leads.changed_since</c> over the <c>leads.workspace_changes</c> log the triggers keep). A changed workspace
-/// gets a fresh count, so totals stay exact; nothing is estimated. Entries are per node and bounded in number.
+/// (<c>leads.changed_since</c> over the <c>leads.workspace_changes</c> log the triggers keep). A changed workspace's
+/// total is brought up to date from the leads that changed (<c>leads.lead_changes</c>), or counted again when that log
+/// cannot tell, so totals stay exact; nothing is estimated. Entries are per node and bounded in number.
 /// </para>
 /// </summary>
 internal sealed class ListCache(int capacity, int stride, int maxAnchors)
@@ -47,6 +48,16 @@ internal sealed class ListCache(int capacity, int stride, int maxAnchors)
     public int Stride { get; } = stride > 0 ? stride : throw new ArgumentOutOfRangeException(nameof(stride));
 
     public int Count => _entries.Count;
+
+    /// <summary>Totals counted in full (first request, log compacted, bulk change) since start.</summary>
+    public long Recounts => Interlocked.Read(ref _recounts);
+
+    /// <summary>Stale totals brought up to date from the changed leads alone (<c>leads.lead_changes</c>) since start.</summary>
+    public long Adjustments => Interlocked.Read(ref _adjustments);
+
+    private long _recounts, _adjustments;
+
+    internal void CountedTotal(bool adjusted) => Interlocked.Increment(ref adjusted ? ref _adjustments : ref _recounts);
 
     public Entry? Get(LeadFilter f) => _entries.GetValueOrDefault(f);
 

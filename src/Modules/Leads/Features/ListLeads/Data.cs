@@ -56,11 +56,13 @@ internal static class Data
     /// list order up to <c>@Walk</c> that an entry keeps: the first <c>@Head</c> and every <c>@Stride</c>-th after the
     /// first — all in one statement and so one snapshot, one row per kept lead with its position <c>rn</c> (1-based).
     /// </summary>
-    private static string SnapshotSql(LeadFilter f, bool withTotal, bool walk) => $"""
-        SELECT s.snap, {(withTotal ? "t.total" : "NULL::bigint")}, s.workspace_total, {(walk ? "a.rn, a.created_at, a.id" : "NULL::bigint, NULL::timestamptz, NULL::uuid")}
+    private static string SnapshotSql(LeadFilter f, bool withTotal, bool walk, bool sincePrevious) => $"""
+        {(withTotal && sincePrevious ? ChangedLeadsCte : "")}
+        SELECT s.snap, {(withTotal ? "t.total" : "NULL::bigint")}, s.workspace_total, {(walk ? "a.rn, a.created_at, a.id" : "NULL::bigint, NULL::timestamptz, NULL::uuid")},
+               {(withTotal && sincePrevious ? "t.recounted" : "true")}
         FROM (SELECT pg_current_snapshot()::text AS snap,
                      (SELECT coalesce(sum(c.n), 0)::bigint FROM leads.lead_counts c WHERE c.workspace_id = @WorkspaceId) AS workspace_total) s
-        {(withTotal ? $"CROSS JOIN (SELECT count(*) AS total FROM leads.leads l WHERE {f.Where}) t" : "")}
+        {(withTotal ? (sincePrevious ? AdjustedTotal(f) : $"CROSS JOIN (SELECT count(*) AS total FROM leads.leads l WHERE {f.Where}) t") : "")}
         {(walk ? $"""
         LEFT JOIN LATERAL (
             SELECT x.rn, x.created_at, x.id FROM (
@@ -73,6 +75,39 @@ internal static class Data
         ) a ON true
         ORDER BY a.rn
         """ : "")}
+        """;
+
+    /// <summary>
+    /// The first change, per lead, of every transaction that changed the workspace's leads since <c>@Since</c> (a remembered
+    /// entry's snapshot) and is visible now: its row as <c>@Since</c> saw it (<c>existed</c> false for a lead inserted
+    /// since). A row without <c>lead_id</c> stands for a statement that changed too many leads to list.
+    /// </summary>
+    private const string ChangedLeadsCte = """
+        WITH ch AS (
+            SELECT DISTINCT ON (c.lead_id) c.*
+            FROM leads.lead_changes c
+            WHERE c.workspace_id = @WorkspaceId AND c.xid >= pg_snapshot_xmin(@Since::pg_snapshot)
+              AND NOT pg_visible_in_snapshot(c.xid, @Since::pg_snapshot)
+            ORDER BY c.lead_id, c.seq
+        )
+        """;
+
+    /// <summary>
+    /// The exact total now from the one remembered at <c>@Since</c>: <c>@Previous</c>, plus the changed leads that match
+    /// now, minus those that matched then (the filter evaluated on their logged rows). Counted in full instead when the
+    /// log no longer reaches back to <c>@Since</c> (compacted) or a statement changed too many leads to list.
+    /// </summary>
+    private static string AdjustedTotal(LeadFilter f) => $"""
+        CROSS JOIN (
+            SELECT r.recounted,
+                   CASE WHEN r.recounted THEN (SELECT count(*) FROM leads.leads l WHERE {f.Where})
+                        ELSE @Previous
+                             + (SELECT count(*) FROM ch JOIN leads.leads l ON l.id = ch.lead_id WHERE {f.Where})
+                             - (SELECT count(*) FROM ch l WHERE l.existed AND {f.Where})
+                   END AS total
+            FROM (SELECT pg_snapshot_xmin(@Since::pg_snapshot) < (SELECT h.horizon FROM leads.workspace_changes_horizon h)
+                         OR EXISTS (SELECT 1 FROM ch WHERE ch.lead_id IS NULL) AS recounted) r
+        ) t
         """;
 
     /// <summary>
@@ -141,14 +176,15 @@ internal static class Data
         // page after page recomputes every thousand leads at first and ever more rarely further in (half again as deep).
         var start = (long)anchorIndex * cache.Stride;
         var upto = anchorIndex == 0 ? 0L : Math.Max(start + 1_000, start * 3 / 2);
-        entry = await cache.ComputeOnceAsync(f, () => SnapshotAsync(conn, f, cacheTotal, upto, cache.Stride, ct));
+        var stale = entry;
+        entry = await cache.ComputeOnceAsync(f, () => SnapshotAsync(conn, f, cacheTotal, upto, cache, stale, ct));
         var t = cacheTotal ? entry.Total!.Value : await f.CountAsync(conn, ct);
         if (paging.Offset >= t) return (t, []);
         var page = await FromEntryAsync(conn, f, paging, cache.Stride, entry, t, anchorIndex, ct);
         if (page is null)
         {
             // Another request computed the entry at the same time for a shallower page: extend it for this one.
-            entry = await SnapshotAsync(conn, f, cacheTotal, upto, cache.Stride, ct);
+            entry = await SnapshotAsync(conn, f, cacheTotal, upto, cache, entry, ct);
             cache.Set(f, entry);
             t = cacheTotal ? entry.Total!.Value : t;
             if (paging.Offset >= t) return (t, []);
@@ -256,13 +292,24 @@ internal static class Data
         return (bool)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
-    private static async Task<ListCache.Entry> SnapshotAsync(NpgsqlConnection conn, LeadFilter f, bool withTotal, long upto, int stride,
-        CancellationToken ct)
+    /// <summary>
+    /// A new entry for <paramref name="f"/>. With <paramref name="previous"/> (a stale entry holding a total) the total is
+    /// that one adjusted by what changed since its snapshot, rather than counted again.
+    /// </summary>
+    private static async Task<ListCache.Entry> SnapshotAsync(NpgsqlConnection conn, LeadFilter f, bool withTotal, long upto, ListCache cache,
+        ListCache.Entry? previous, CancellationToken ct)
     {
+        var stride = cache.Stride;
         var head = withTotal ? ListCache.HeadSize : 0;
         var walk = Math.Max(upto + 1, head);
-        await using var cmd = new NpgsqlCommand(SnapshotSql(f, withTotal, walk: walk > 1), conn);
+        var since = withTotal && previous?.Total is not null;
+        await using var cmd = new NpgsqlCommand(SnapshotSql(f, withTotal, walk: walk > 1, sincePrevious: since), conn);
         f.Bind(cmd.Parameters);
+        if (since)
+        {
+            cmd.Parameters.Add(new NpgsqlParameter<string>("Since", NpgsqlDbType.Text) { TypedValue = previous!.Snapshot });
+            cmd.Parameters.Add(new NpgsqlParameter<long>("Previous", NpgsqlDbType.Bigint) { TypedValue = previous.Total!.Value });
+        }
         if (walk > 1)
         {
             cmd.Parameters.Add(new NpgsqlParameter<long>("Walk", NpgsqlDbType.Bigint) { TypedValue = walk });
@@ -275,16 +322,19 @@ internal static class Data
         long workspaceTotal = 0;
         var anchors = new List<ListCache.Anchor>();
         var ids = new List<Guid>();
+        var recounted = true;
         while (await r.ReadAsync(ct))
         {
             snapshot = r.GetString(0);
             total = r.IsDBNull(1) ? null : r.GetInt64(1);
             workspaceTotal = r.GetInt64(2);
+            recounted = r.GetBoolean(6);
             if (r.IsDBNull(3)) continue;
             var rn = r.GetInt64(3);
             if (rn <= head) ids.Add(r.GetGuid(5));
             if (rn > 1 && (rn - 1) % stride == 0) anchors.Add(new ListCache.Anchor(r.GetDateTime(4), r.GetGuid(5)));
         }
+        if (withTotal) cache.CountedTotal(adjusted: !recounted);
         return new ListCache.Entry(snapshot, total, workspaceTotal, [.. anchors], [.. ids]);
     }
 
