@@ -102,6 +102,39 @@ public sealed class DeleteTagTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task Deleting_a_tag_carried_by_thousands_of_leads_removes_it_from_each_with_one_event_each()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var first = await ws.CreateLeadAsync();
+        var tagId = await ws.TagAsync(first, "bulk");
+        var tag = TagsTestKit.Uuid(tagId);
+        await using var db = await api.OpenDbAsync();
+        await db.ExecuteAsync("""
+            WITH l AS (
+                INSERT INTO leads.leads (id, workspace_id, first_name, channel, created_actor_type, updated_at)
+                SELECT gen_random_uuid(), @Ws, 'Bulk' || i, 'import', 'import', now() - interval '1 day' FROM generate_series(1, 3000) AS i
+                RETURNING id
+            )
+            INSERT INTO tags.lead_tags (lead_id, tag_id, workspace_id) SELECT id, @Tag, @Ws FROM l
+            """, new { Ws = ws.Id, Tag = tag });
+
+        (await ws.Full.DeleteAsync($"/api/tags/{tagId}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+
+        (await api.ScalarAsync<long>("SELECT count(*) FROM tags.lead_tags WHERE workspace_id = @Id", new { ws.Id })).ShouldBe(0);
+        // Every one of the 3,001 leads: exactly one tag_removed event naming the tag, by the API key, and touched.
+        var perLead = (await db.QueryAsync<(Guid Lead, long Removed, bool Touched)>("""
+            SELECT l.id, count(e.id), l.updated_at > now() - interval '1 hour'
+            FROM leads.leads l
+            LEFT JOIN leads.events e ON e.lead_id = l.id AND e.type = 'tag_removed' AND e.data->>'tagId' = @TagId
+                                     AND e.data->>'name' = 'bulk' AND e.actor_type = 'api_key'
+            WHERE l.workspace_id = @Ws
+            GROUP BY l.id, l.updated_at
+            """, new { Ws = ws.Id, TagId = tagId })).ToList();
+        perLead.Count.ShouldBe(3001);
+        perLead.ShouldAllBe(x => x.Removed == 1 && x.Touched);
+    }
+
+    [Fact]
     public async Task An_attach_whose_tag_is_deleted_under_it_starts_over_and_creates_the_tag_afresh()
     {
         var ws = await api.CreateWorkspaceAsync();

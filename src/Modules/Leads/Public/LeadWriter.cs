@@ -17,6 +17,30 @@ public static class LeadWriter
     public static Task TouchAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid leadId, CancellationToken ct) =>
         conn.ExecuteAsync(new CommandDefinition(TouchSql, new { Id = leadId }, tx, cancellationToken: ct));
 
+    private const string TouchAllWithEventSql = """
+        WITH touched AS (
+            UPDATE leads.leads SET updated_at = now()
+            WHERE workspace_id = @WorkspaceId AND id = ANY(@Ids)
+            RETURNING id
+        )
+        INSERT INTO leads.events (id, workspace_id, lead_id, type, data, actor_type, actor_id, actor_name)
+        SELECT leads.uuid_v7(), @WorkspaceId, id, @EventType, @EventData::jsonb, @ActorType, @ActorId, @ActorName
+        FROM touched
+        ORDER BY id
+        """;
+
+    /// <summary>
+    /// <see cref="TouchAsync"/> and the same event for each of many (locked) leads, in one statement whatever their
+    /// number; returns how many leads it found.
+    /// </summary>
+    public static Task<int> TouchAllWithEventAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid[] leadIds,
+        string type, object data, Actor actor, CancellationToken ct)
+    {
+        var args = new DynamicParameters(LeadEvents.Args(workspaceId, Guid.Empty, type, data, actor));
+        args.Add("Ids", leadIds);
+        return conn.ExecuteAsync(new CommandDefinition(TouchAllWithEventSql, args, tx, cancellationToken: ct));
+    }
+
     /// <summary>
     /// Recomputes the score of a locked lead from its current state; when it changes, stores it and appends a
     /// <c>score_changed</c> event listing every rule and its points.

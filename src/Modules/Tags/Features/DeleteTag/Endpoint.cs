@@ -32,25 +32,12 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
         await using var tx = await conn.BeginTransactionAsync(ct);
         var name = await Data.LockTagAsync(conn, tx, caller.WorkspaceId, id, ct) ?? throw TagProblems.TagNotFound();
         // Lock order tag → leads (ascending ID). An attach that holds a lead and waits for the tag is not linked
-        // yet, so it is not in this list and nothing waits in a circle.
-        foreach (var leadId in await Data.LinkedLeadsAsync(conn, tx, id, ct))
-        {
-            try
-            {
-                await LeadLookup.LockAsync(conn, tx, caller.WorkspaceId, leadId, ct);
-            }
-            catch (ApiProblemException)
-            {
-                // Deleted or merged away meanwhile; its link went with it.
-            }
-        }
-        var actor = Actor.ApiKey(caller);
-        var data = new { tagId = TypeId.Format(IdPrefix.Tag, id), name };
-        foreach (var leadId in await Data.UnlinkAllAsync(conn, tx, id, ct))
-        {
-            await LeadEvents.AppendAsync(conn, tx, caller.WorkspaceId, leadId, LeadEvents.TagRemoved, data, actor, ct);
-            await LeadWriter.TouchAsync(conn, tx, leadId, ct);
-        }
+        // yet, so it is not in this list and nothing waits in a circle. Leads deleted or merged away meanwhile took
+        // their links with them. Set-based from here: a tag on 100,000 leads is a handful of statements, not 300,000.
+        await LeadLocks.LockAllAsync(conn, tx, caller.WorkspaceId, [.. await Data.LinkedLeadsAsync(conn, tx, id, ct)], ct);
+        var unlinked = await Data.UnlinkAllAsync(conn, tx, id, ct);
+        await LeadWriter.TouchAllWithEventAsync(conn, tx, caller.WorkspaceId, [.. unlinked], LeadEvents.TagRemoved,
+            new { tagId = TypeId.Format(IdPrefix.Tag, id), name }, Actor.ApiKey(caller), ct);
         await Data.DeleteTagAsync(conn, tx, id, ct);
         await tx.CommitAsync(ct);
         await Send.NoContentAsync(ct);
