@@ -2,7 +2,7 @@
 # the Release host on its own embedded PostgreSQL cluster, pg_ctl as the cluster's owner, psql, JSON fields.
 #
 #   FAULT_DIR=/tmp/leads-fault-x PORT=5196 NAME=x; source "$ROOT/bench/lib.sh"
-#   build_host; fresh_dir; host_start; KEY=$(host_key fault); … host_kill9; host_start; … pg_restart
+#   fault_start; … host_kill9; host_start; … pg_restart
 #
 # Expects ROOT (the repository), FAULT_DIR (the cluster lives in $FAULT_DIR/pgdata, the host's log in
 # $FAULT_DIR/host.log), PORT (HTTP, on 127.0.0.1) and NAME (log prefix). HOST_ARGS may be extended before
@@ -69,6 +69,24 @@ sql() { psql -X -tA -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$(pg_port)" -U postgres 
 # curl with the key; -f so an HTTP error fails the call.
 api() { curl -fsS -H "X-API-Key: $KEY" "$@"; }
 
+# What every fault script does first: an empty $FAULT_DIR, the Release host built (unless BUILD=0), `cleanup` run
+# on exit, the host started and KEY set for workspace 'fault'. The default cleanup stops the host and any cluster
+# left behind; a script that needs more defines its own `cleanup` after sourcing this file.
+cleanup() { host_stop; [[ -f $DATA/postmaster.pid ]] && pg_stop 2>/dev/null || true; }
+fault_start() {
+  fresh_dir
+  if [[ ${BUILD:-1} -eq 1 ]]; then build_host; fi
+  trap cleanup EXIT
+  host_start
+  KEY=$(host_key fault)
+}
+
+# The import scripts' input: bench/import/generate.py's file of $ROWS rows (seed 7) at $CSV, made once per size.
+fault_csv() { [ -s "$CSV" ] || python3 "$ROOT/bench/import/generate.py" "$ROWS" "$CSV" --seed 7; }
+
+# The status JSON of import $ID.
+import_status() { api "$BASE/api/leads/imports/$ID"; }
+
 # One member of a JSON object on stdin (null prints as empty).
 field() { python3 -c "import json,sys; v=json.load(sys.stdin).get('$1'); print('' if v is None else v)"; }
 
@@ -80,7 +98,7 @@ import_until_half() {
   log "import $ID of $ROWS rows uploaded; waiting for 50% (load avg $(load_avg))"
   local s
   while true; do
-    s=$(api "$BASE/api/leads/imports/$ID"); P=$(echo "$s" | field processedRows); T=$(echo "$s" | field totalRows)
+    s=$(import_status); P=$(echo "$s" | field processedRows); T=$(echo "$s" | field totalRows)
     [ -n "$T" ] && [ "$T" -gt 0 ] && [ $((P * 2)) -ge "$T" ] && return
     [ "$(echo "$s" | field status)" = completed ] && { echo "FAIL: finished before the $2 point"; exit 1; }
     sleep 0.1

@@ -27,12 +27,7 @@ PORT=${FAULT_PORT:-5197}
 NAME=export-kill9
 source "$ROOT/bench/lib.sh"
 
-fresh_dir
-if [[ $BUILD -eq 1 ]]; then build_host; fi
-cleanup() { host_stop; [[ -f $DATA/postmaster.pid ]] && pg_stop 2>/dev/null || true; }
-trap cleanup EXIT
-host_start
-KEY=$(host_key fault)
+fault_start
 
 SEED_AT=$(now_ms)
 log "seeding $LEADS leads (load avg $(load_avg))"

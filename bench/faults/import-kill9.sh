@@ -19,15 +19,8 @@ NAME=import-kill9
 CSV=/tmp/leads-fault-$ROWS.csv
 source "$ROOT/bench/lib.sh"
 
-fresh_dir
-[ -s "$CSV" ] || python3 "$ROOT/bench/import/generate.py" "$ROWS" "$CSV" --seed 7
-if [[ $BUILD -eq 1 ]]; then build_host; fi
-cleanup() { host_stop; [[ -f $DATA/postmaster.pid ]] && pg_stop 2>/dev/null || true; }
-trap cleanup EXIT
-
-host_start
-KEY=$(host_key fault)
-status() { api "$BASE/api/leads/imports/$ID"; }
+fault_csv
+fault_start
 
 import_until_half "$CSV" kill
 host_kill9
@@ -35,7 +28,7 @@ KILLED_AT=$(now_ms)
 echo "killed -9 at processedRows=$P of $T; restarting (load avg $(load_avg))"
 host_start
 for _ in $(seq 1 1800); do
-  S=$(status); ST=$(echo "$S" | field status)
+  S=$(import_status); ST=$(echo "$S" | field status)
   [ "$ST" = completed ] || [ "$ST" = failed ] && break
   sleep 0.5
 done

@@ -27,16 +27,9 @@ NAME=import-pg-restart
 CSV=/tmp/leads-fault-$ROWS.csv
 source "$ROOT/bench/lib.sh"
 
-fresh_dir
-[ -s "$CSV" ] || python3 "$ROOT/bench/import/generate.py" "$ROWS" "$CSV" --seed 7
-if [[ $BUILD -eq 1 ]]; then build_host; fi
-cleanup() { host_stop; [[ -f $DATA/postmaster.pid ]] && pg_stop 2>/dev/null || true; }
-trap cleanup EXIT
-
-host_start
+fault_csv
+fault_start
 FIRST_PID=$HOST_PID
-KEY=$(host_key fault)
-status() { api "$BASE/api/leads/imports/$ID"; }
 
 UPLOAD_AT=$(now_ms)
 import_until_half "$CSV" restart
@@ -54,7 +47,7 @@ log "PostgreSQL is back after $((UP_AT - DOWN_AT)) ms; waiting for the import to
 ST=""
 for _ in $(seq 1 1800); do
   # Right after the restart the host's pool may still hand out a dead connection: a failed poll is retried.
-  if S=$(status 2>/dev/null); then ST=$(echo "$S" | field status); fi
+  if S=$(import_status 2>/dev/null); then ST=$(echo "$S" | field status); fi
   [ "$ST" = completed ] || [ "$ST" = failed ] && break
   sleep 0.5
 done

@@ -22,14 +22,10 @@ while [[ $# -gt 0 ]]; do
   case $1 in --outage) OUTAGE=$2; shift ;; --no-build) BUILD=0 ;; *) echo "unknown option $1" >&2; exit 2 ;; esac; shift
 done
 source "$ROOT/bench/lib.sh"
-if [[ $BUILD -eq 1 ]]; then build_host; fi
-fresh_dir
 HOST_ARGS+=(--Logging:LogLevel:Default=Warning)
 cleanup() { kill "${LOOPS[@]}" 2>/dev/null || true; host_stop; }
 LOOPS=()
-trap cleanup EXIT
-host_start
-KEY=$(host_key fault)
+fault_start
 PGPORT=$(pg_port)
 
 # Each loop appends "epoch_ms status seconds code" per request.
