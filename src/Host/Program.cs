@@ -61,6 +61,12 @@ NpgsqlDataSource OpenDataSource(string connectionString, string name, bool state
 {
     var csb = new NpgsqlConnectionStringBuilder(connectionString);
     csb.Options = string.IsNullOrWhiteSpace(csb.Options) ? "-c jit=off" : csb.Options + " -c jit=off";
+    // Statements a connection runs again and again are prepared once per connection (unless the connection string
+    // says otherwise). Besides the planning of those statements (0.31 ms for the lead detail read alone), it spares the
+    // triggers': a pooled connection is reset with DISCARD ALL when nothing is prepared, which also throws away every
+    // plan PL/pgSQL cached, so each intake planned its trigger statements again (~1 ms of planning per lead in all;
+    // docs/benchmarks.md, "Intake"). With prepared statements the reset keeps plans.
+    if (csb.MaxAutoPrepare == 0) csb.MaxAutoPrepare = 64;
     if (stateless)
     {
         csb.NoResetOnClose = true;

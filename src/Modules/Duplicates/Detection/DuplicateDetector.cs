@@ -12,18 +12,28 @@ namespace Modules.Duplicates.Detection;
 /// key (workspace + key, in a fixed order). A concurrent intake of the same person waits on the same lock
 /// until the first commits, and its statement snapshot then sees the first lead — so two unflagged leads
 /// for one person cannot both commit. Before those, it takes the workspace's intake lock shared, so it waits
-/// while a CSV import batch (which takes it exclusively, see <see cref="BulkDuplicateDetector"/>) is detected and inserted. The chosen primary is locked FOR KEY SHARE so a concurrent delete or
-/// merge of it finishes first; if it vanished we look again.
+/// while a CSV import batch (which takes it exclusively, see <see cref="BulkDuplicateDetector"/>) is detected and
+/// inserted; the locks and the first look at the matches are one round trip. The chosen primary is locked FOR KEY
+/// SHARE so a concurrent delete or merge of it finishes first; if it vanished we look again.
 /// </summary>
 internal sealed class DuplicateDetector : IDuplicateDetector
 {
-    private const string LockSql = "SELECT pg_advisory_xact_lock(hashtextextended(@Key, 0))";
-
     private const string MatchesSql = """
         SELECT id, email_norm, phone_e164, duplicate_of
         FROM leads.v_leads
         WHERE workspace_id = @WorkspaceId
           AND ((@Email::text IS NOT NULL AND email_norm = @Email) OR (@Phone::text IS NOT NULL AND phone_e164 = @Phone))
+        """;
+
+    // The workspace's intake lock (shared) and the key locks (sorted; a null key takes none, the functions are strict),
+    // left to right, then the matches — two statements in one round trip. The second statement takes its snapshot
+    // after the first has returned (READ COMMITTED: one snapshot per statement), so it sees a same-person intake that
+    // held a key lock before us and committed.
+    private static readonly string LockThenMatchesSql = $"""
+        SELECT pg_advisory_xact_lock_shared(hashtextextended(@IntakeKey, 0)),
+               pg_advisory_xact_lock(hashtextextended(@Key1, 0)),
+               pg_advisory_xact_lock(hashtextextended(@Key2, 0));
+        {MatchesSql}
         """;
 
     private const string OldestLivePrimarySql = """
@@ -40,14 +50,27 @@ internal sealed class DuplicateDetector : IDuplicateDetector
         string? emailNorm, string? phoneE164, CancellationToken ct)
     {
         if (emailNorm is null && phoneE164 is null) return null;
-        await WorkspaceIntakeLock.SharedAsync(conn, tx, workspaceId, ct);
-        foreach (var key in LockKeys(workspaceId, emailNorm, phoneE164))
-            await conn.ExecuteAsync(new CommandDefinition(LockSql, new { Key = key }, tx, cancellationToken: ct));
+        var keys = LockKeys(workspaceId, emailNorm, phoneE164).ToList();
+        List<Match> matches;
+        await using (var grid = await conn.QueryMultipleAsync(new CommandDefinition(LockThenMatchesSql, new
+        {
+            IntakeKey = WorkspaceIntakeLock.Key(workspaceId),
+            Key1 = keys[0],
+            Key2 = keys.Count > 1 ? keys[1] : null,
+            WorkspaceId = workspaceId,
+            Email = emailNorm,
+            Phone = phoneE164,
+        }, tx, cancellationToken: ct)))
+        {
+            await grid.ReadAsync();
+            matches = (await grid.ReadAsync<Match>()).AsList();
+        }
 
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var matches = (await conn.QueryAsync<Match>(new CommandDefinition(MatchesSql,
-                new { WorkspaceId = workspaceId, Email = emailNorm, Phone = phoneE164 }, tx, cancellationToken: ct))).AsList();
+            if (attempt > 0)
+                matches = (await conn.QueryAsync<Match>(new CommandDefinition(MatchesSql,
+                    new { WorkspaceId = workspaceId, Email = emailNorm, Phone = phoneE164 }, tx, cancellationToken: ct))).AsList();
             if (matches.Count == 0) return null;
             var primaries = matches.Select(m => m.DuplicateOf ?? m.Id).Distinct().ToArray();
             var chosen = await conn.ExecuteScalarAsync<Guid?>(new CommandDefinition(OldestLivePrimarySql, new { Ids = primaries }, tx, cancellationToken: ct));

@@ -11,13 +11,9 @@ namespace Modules.Duplicates.Detection;
 internal static class WorkspaceIntakeLock
 {
     private const string ExclusiveSql = "SELECT pg_advisory_xact_lock(hashtextextended(@Key, 0))";
-    private const string SharedSql = "SELECT pg_advisory_xact_lock_shared(hashtextextended(@Key, 0))";
 
     public static Task ExclusiveAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, CancellationToken ct) =>
         conn.ExecuteAsync(new CommandDefinition(ExclusiveSql, new { Key = Key(workspaceId) }, tx, cancellationToken: ct));
-
-    public static Task SharedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, CancellationToken ct) =>
-        conn.ExecuteAsync(new CommandDefinition(SharedSql, new { Key = Key(workspaceId) }, tx, cancellationToken: ct));
 
     internal static string Key(Guid workspaceId) => $"dup:{workspaceId:N}";
 }
