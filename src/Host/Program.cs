@@ -8,6 +8,7 @@ using Kernel.Http;
 using Leads.Host;
 using Leads.Host.Database;
 using Leads.Host.Platform;
+using Leads.Host.Platform.OpenApi;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Modules.Access;
 using Modules.Access.Public;
@@ -84,6 +85,7 @@ builder.Services
     .AddDuplicatesModule(builder.Configuration)
     .AddImportModule(builder.Configuration);
 builder.Services.AddSingleton<KeyRateLimiter>();
+builder.Services.AddSingleton<PublishedDocument>();
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 builder.Services.AddFastEndpoints(o =>
 {
@@ -98,6 +100,11 @@ builder.Services.SwaggerDocument(o =>
     {
         s.SchemaSettings.SchemaNameGenerator = new SliceSchemaNameGenerator();
         s.SchemaSettings.SchemaProcessors.Add(new TypeIdSchemaProcessor());
+        s.SchemaSettings.SchemaProcessors.Add(new OneOfSchemaProcessor());
+        s.SchemaSettings.SchemaProcessors.Add(new PresenceSchemaProcessor());
+        JsonTypeMappers.AddTo(s.SchemaSettings);
+        // One flat schema per type: `allOf` beside `additionalProperties: false` would refuse the base type's fields.
+        s.SchemaSettings.FlattenInheritanceHierarchy = true;
         s.DocumentName = "v1";
         s.Title = "Leads API";
         s.Version = "v1";
@@ -206,21 +213,15 @@ if (role.ServesApi)
         c.Errors.ContentType = Problems.ContentType;
         c.Errors.ProducesMetadataType = typeof(ProblemBody);
         c.Errors.ResponseBuilder = ValidationProblems.Build;
-        // Every secured endpoint can answer 401/403/429 problems; document them once here.
-        c.Endpoints.Configurator = ep =>
-        {
-            if (ep.AnonymousVerbs is { Length: > 0 }) return;
-            ep.Description(b => b
-                .Produces<ProblemBody>(401, Problems.ContentType)
-                .Produces<ProblemBody>(403, Problems.ContentType)
-                .Produces<ProblemBody>(429, Problems.ContentType));
-        };
         c.Serializer.SerializerErrorsField = ValidationProblems.SerializerErrorsField;
     });
-    app.UseSwaggerGen(o => o.Path = "/openapi/{documentName}.json", ui =>
+    // The published document is NSwag's, shaped by the operation conventions (docs/openapi.md) and served as is.
+    app.MapGet(PublishedDocument.Path, async (PublishedDocument d) => Results.Text(await d.JsonAsync(), "application/json; charset=utf-8"))
+        .ExcludeFromDescription();
+    app.UseSwaggerUi(ui =>
     {
         ui.Path = "/swagger";
-        ui.DocumentPath = "/openapi/{documentName}.json";
+        ui.DocumentPath = PublishedDocument.Path;
     });
 }
 BulkJobsDashboardPage.Register();
