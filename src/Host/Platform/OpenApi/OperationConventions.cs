@@ -68,6 +68,7 @@ internal static class OperationConventions
         }
         RemoveUnusedSchemas(doc);
         MarkResponsePropertiesRequired(doc);
+        TypeNullableReferences(doc);
         doc["tags"] = new JsonArray([.. usedTags.Select(t => new JsonObject
         {
             ["name"] = t,
@@ -102,6 +103,37 @@ internal static class OperationConventions
             schema.Remove("x-omitted-when-null");
             if (!responseSide.Contains(name) || requestSide.Contains(name) || schema["properties"] is not JsonObject properties) continue;
             schema["required"] = new JsonArray([.. properties.Select(p => p.Key).Where(p => !optional.Contains(p)).Select(p => JsonValue.Create(p))]);
+        }
+    }
+
+    /// <summary>
+    /// NSwag writes a nullable reference as <c>{nullable: true, oneOf: [{$ref}]}</c>. OpenAPI 3.0 ignores <c>nullable</c>
+    /// without a <c>type</c>, and validators check the <c>oneOf</c> on its own, so a null there fails (Spectral refuses
+    /// the examples). Publish it as "the schema, or null": <c>oneOf: [{$ref}, {type: object, nullable: true, enum: [null]}]</c>,
+    /// which every 3.0 validator and generator reads the same way (<c>X | null</c>).
+    /// </summary>
+    private static void TypeNullableReferences(JsonObject doc)
+    {
+        var pending = new Stack<JsonNode?>([doc["paths"], doc["components"]]);
+        while (pending.TryPop(out var node))
+        {
+            if (node is JsonArray a)
+            {
+                foreach (var child in a) pending.Push(child);
+                continue;
+            }
+            if (node is not JsonObject o) continue;
+            if (o["nullable"]?.GetValue<bool>() == true && o["type"] is null
+                && (o["oneOf"] ?? o["allOf"] ?? o["anyOf"]) is JsonArray { Count: 1 } one && one[0]?["$ref"] is not null)
+            {
+                var reference = one[0]!.DeepClone();
+                o.Remove("nullable");
+                o.Remove("allOf");
+                o.Remove("anyOf");
+                o["oneOf"] = new JsonArray(reference, new JsonObject { ["type"] = "object", ["nullable"] = true, ["enum"] = new JsonArray((JsonNode?)null) });
+                continue;
+            }
+            foreach (var (_, child) in o) pending.Push(child);
         }
     }
 
