@@ -86,6 +86,7 @@ builder.Services
     .AddImportModule(builder.Configuration);
 builder.Services.AddSingleton<KeyRateLimiter>();
 builder.Services.AddSingleton<PublishedDocument>();
+builder.AddTelemetry();
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 builder.Services.AddFastEndpoints(o =>
 {
@@ -133,6 +134,7 @@ builder.Services.AddHangfire(c => c
     .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
     .UseSimpleAssemblyNameTypeSerializer()
     .UseRecommendedSerializerSettings());
+JobTracingFilter.Register();
 if (role.RunsJobs && builder.Configuration.GetValue("Hangfire:Server", true))
 {
     builder.Services.AddHangfireServer(o =>
@@ -174,6 +176,7 @@ if (migrate)
 }
 
 app.UseMiddleware<ProblemMiddleware>();
+app.UseMetricsEndpoint();
 // GET/HEAD/DELETE carry no body in this API; many clients still send Content-Type: application/json on them,
 // which would make the endpoint try to read an empty JSON body and answer 400. Ignore it there.
 app.Use((ctx, next) =>
