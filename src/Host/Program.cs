@@ -22,7 +22,12 @@ if (Cli.IsVerb(args)) return await Cli.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Logging.ClearProviders();
-if (builder.Configuration["Logging:Format"] == "simple") builder.Logging.AddSimpleConsole(o => o.IncludeScopes = true);
+// Development (appsettings.Development.json): one short readable line per entry; otherwise JSON lines with scopes (trace id).
+if (builder.Configuration["Logging:Format"] == "simple") builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "HH:mm:ss ";
+});
 else builder.Logging.AddJsonConsole(o =>
 {
     o.IncludeScopes = true;
