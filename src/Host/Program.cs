@@ -8,6 +8,7 @@ using Kernel.Http;
 using Leads.Host;
 using Leads.Host.Database;
 using Leads.Host.Platform;
+using Leads.Host.Platform.OpenApi;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Modules.Access;
 using Modules.Access.Public;
@@ -21,7 +22,12 @@ if (Cli.IsVerb(args)) return await Cli.RunAsync(args);
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Logging.ClearProviders();
-if (builder.Configuration["Logging:Format"] == "simple") builder.Logging.AddSimpleConsole(o => o.IncludeScopes = true);
+// Development (appsettings.Development.json): one short readable line per entry; otherwise JSON lines with scopes (trace id).
+if (builder.Configuration["Logging:Format"] == "simple") builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "HH:mm:ss ";
+});
 else builder.Logging.AddJsonConsole(o =>
 {
     o.IncludeScopes = true;
@@ -90,6 +96,8 @@ builder.Services
     .AddDuplicatesModule(builder.Configuration)
     .AddImportModule(builder.Configuration);
 builder.Services.AddSingleton<KeyRateLimiter>();
+builder.Services.AddSingleton<PublishedDocument>();
+builder.AddTelemetry();
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 builder.Services.AddFastEndpoints(o =>
 {
@@ -104,6 +112,11 @@ builder.Services.SwaggerDocument(o =>
     {
         s.SchemaSettings.SchemaNameGenerator = new SliceSchemaNameGenerator();
         s.SchemaSettings.SchemaProcessors.Add(new TypeIdSchemaProcessor());
+        s.SchemaSettings.SchemaProcessors.Add(new OneOfSchemaProcessor());
+        s.SchemaSettings.SchemaProcessors.Add(new PresenceSchemaProcessor());
+        JsonTypeMappers.AddTo(s.SchemaSettings);
+        // One flat schema per type: `allOf` beside `additionalProperties: false` would refuse the base type's fields.
+        s.SchemaSettings.FlattenInheritanceHierarchy = true;
         s.DocumentName = "v1";
         s.Title = "Leads API";
         s.Version = "v1";
@@ -132,6 +145,7 @@ builder.Services.AddHangfire(c => c
     .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
     .UseSimpleAssemblyNameTypeSerializer()
     .UseRecommendedSerializerSettings());
+JobTracingFilter.Register();
 if (role.RunsJobs && builder.Configuration.GetValue("Hangfire:Server", true))
 {
     builder.Services.AddHangfireServer(o =>
@@ -173,6 +187,7 @@ if (migrate)
 }
 
 app.UseMiddleware<ProblemMiddleware>();
+app.UseMetricsEndpoint();
 // GET/HEAD/DELETE carry no body in this API; many clients still send Content-Type: application/json on them,
 // which would make the endpoint try to read an empty JSON body and answer 400. Ignore it there.
 app.Use((ctx, next) =>
@@ -212,21 +227,15 @@ if (role.ServesApi)
         c.Errors.ContentType = Problems.ContentType;
         c.Errors.ProducesMetadataType = typeof(ProblemBody);
         c.Errors.ResponseBuilder = ValidationProblems.Build;
-        // Every secured endpoint can answer 401/403/429 problems; document them once here.
-        c.Endpoints.Configurator = ep =>
-        {
-            if (ep.AnonymousVerbs is { Length: > 0 }) return;
-            ep.Description(b => b
-                .Produces<ProblemBody>(401, Problems.ContentType)
-                .Produces<ProblemBody>(403, Problems.ContentType)
-                .Produces<ProblemBody>(429, Problems.ContentType));
-        };
         c.Serializer.SerializerErrorsField = ValidationProblems.SerializerErrorsField;
     });
-    app.UseSwaggerGen(o => o.Path = "/openapi/{documentName}.json", ui =>
+    // The published document is NSwag's, shaped by the operation conventions (docs/openapi.md) and served as is.
+    app.MapGet(PublishedDocument.Path, async (PublishedDocument d) => Results.Text(await d.JsonAsync(), "application/json; charset=utf-8"))
+        .ExcludeFromDescription();
+    app.UseSwaggerUi(ui =>
     {
         ui.Path = "/swagger";
-        ui.DocumentPath = "/openapi/{documentName}.json";
+        ui.DocumentPath = PublishedDocument.Path;
     });
 }
 BulkJobsDashboardPage.Register();

@@ -18,7 +18,7 @@ public static class LeadsModule
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<WebhookRateLimiter>();
         services.AddSingleton<WebhookUrls>();
-        services.AddSingleton(sp => new Data.ListCache(config));
+        services.AddSingleton(sp => new Data.ListCache(config).WithMetrics());
         services.AddHostedService<Data.ChangeLogCompaction>();
         return services;
     }

@@ -45,6 +45,9 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return conn;
     }
 
+    /// <summary>A client whose every response is checked against the published OpenAPI document (<see cref="OpenApiContract"/>).</summary>
+    public new HttpClient CreateClient() => CreateDefaultClient(new Uri("http://localhost"), new ContractValidatingHandler(() => Server.CreateHandler()));
+
     public HttpClient Client(string? key = null)
     {
         var c = CreateClient();

@@ -1,3 +1,5 @@
+using Kernel.Security;
+using Kernel.Http;
 using Dapper;
 using Kernel.Ids;
 using Npgsql;
@@ -15,7 +17,7 @@ internal class ApiKeyView
 {
     [TypeId(IdPrefix.ApiKey)] public Guid Id { get; init; }
     public string Label { get; init; } = "";
-    public string Scope { get; init; } = "";
+    [OneOf(typeof(KeyScopes))] public string Scope { get; init; } = "";
     public string Prefix { get; init; } = "";
     public bool Active { get; init; }
     public DateTime? ExpiresAt { get; init; }

@@ -1,3 +1,5 @@
+using Kernel.Security;
+using Kernel.Http;
 using Kernel.Ids;
 
 namespace Modules.Access.Data;
@@ -8,6 +10,6 @@ internal sealed class UserView
     [TypeId(IdPrefix.User)] public Guid Id { get; init; }
     public string Name { get; init; } = "";
     public string Email { get; init; } = "";
-    public string Role { get; init; } = "";
+    [OneOf(typeof(MemberRoles))] public string Role { get; init; } = "";
     public DateTime CreatedAt { get; init; }
 }

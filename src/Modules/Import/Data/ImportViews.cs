@@ -1,3 +1,5 @@
+using Modules.Import.Exports;
+using Kernel.Http;
 using System.Text.Json.Serialization;
 using Kernel.Ids;
 
@@ -9,7 +11,7 @@ internal sealed class ImportView
     [TypeId(IdPrefix.Import)] public Guid Id { get; init; }
 
     /// <summary><c>queued</c>, <c>running</c>, <c>completed</c> or <c>failed</c>.</summary>
-    public string Status { get; init; } = "";
+    [OneOf(typeof(ExportStatus))] public string Status { get; init; } = "";
 
     public string FileName { get; init; } = "";
 

@@ -18,7 +18,7 @@ internal sealed class ExportView
 {
     [TypeId(IdPrefix.Export)] public Guid Id { get; init; }
     /// <summary><c>queued</c>, <c>running</c>, <c>completed</c> or <c>failed</c>.</summary>
-    public string Status { get; init; } = "";
+    [OneOf(typeof(ExportStatus))] public string Status { get; init; } = "";
     /// <summary>Leads in the file; set when completed.</summary>
     public long? RowCount { get; init; }
     /// <summary>Size of the file in bytes; set when completed.</summary>

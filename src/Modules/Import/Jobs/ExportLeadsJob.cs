@@ -1,3 +1,4 @@
+using Kernel.Ids;
 using System.Text.Json;
 using Hangfire;
 using Kernel.Http;
@@ -25,13 +26,13 @@ internal sealed class ExportLeadsJob(NpgsqlDataSource db, ExportSettings setting
 
     [Queue(Queue)]
     [AutomaticRetry(Attempts = MaxAttempts - 1)]
-    [JobDisplayName("Export leads to CSV (export {0})")]
+    [TypeIdDisplayName("Export {0} to CSV", IdPrefix.Export)]
     public async Task RunAsync(Guid exportId, CancellationToken ct)
     {
         var run = await ExportRuns.ClaimAsync(db, exportId, ct);
         if (run is null)
         {
-            log.LogInformation("Export {ExportId} is completed already or does not exist; nothing to do", exportId);
+            log.LogInformation("Export {ExportId} is completed already or does not exist; nothing to do", TypeId.Format(IdPrefix.Export, exportId));
             return;
         }
         try
@@ -39,9 +40,9 @@ internal sealed class ExportLeadsJob(NpgsqlDataSource db, ExportSettings setting
             var result = await WriteFileAsync(run, ct);
             if (result is { } r)
                 log.LogInformation("Export {ExportId} completed: {Rows} rows, {Bytes} bytes in {Chunks} chunks (attempt {Attempt})",
-                    exportId, r.Rows, r.Bytes, r.Chunks, run.Attempts);
+                    TypeId.Format(IdPrefix.Export, exportId), r.Rows, r.Bytes, r.Chunks, run.Attempts);
             else
-                log.LogInformation("Export {ExportId} was completed by a concurrent run", exportId);
+                log.LogInformation("Export {ExportId} was completed by a concurrent run", TypeId.Format(IdPrefix.Export, exportId));
         }
         catch (Exception) when (ct.IsCancellationRequested)
         {
@@ -53,7 +54,7 @@ internal sealed class ExportLeadsJob(NpgsqlDataSource db, ExportSettings setting
         catch (Exception e)
         {
             var final = run.Attempts >= MaxAttempts;
-            log.LogError(e, "Export {ExportId} failed on attempt {Attempt} of {MaxAttempts}", exportId, run.Attempts, MaxAttempts);
+            log.LogError(e, "Export {ExportId} failed on attempt {Attempt} of {MaxAttempts}", TypeId.Format(IdPrefix.Export, exportId), run.Attempts, MaxAttempts);
             await ExportRuns.FailAsync(db, exportId, final,
                 $"The export failed {run.Attempts} times and was given up. Start a new export; if that fails too, report this export's ID.");
             throw;

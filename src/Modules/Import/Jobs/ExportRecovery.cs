@@ -1,3 +1,4 @@
+using Kernel.Ids;
 using Dapper;
 using Hangfire;
 using Microsoft.Extensions.Hosting;
@@ -34,7 +35,7 @@ internal sealed class ExportRecovery(NpgsqlDataSource db, IBackgroundJobClient j
             foreach (var id in orphans)
             {
                 jobs.Enqueue<ExportLeadsJob>(ExportLeadsJob.Queue, j => j.RunAsync(id, CancellationToken.None));
-                log.LogInformation("Export {ExportId} had no running worker; enqueued it again", id);
+                log.LogInformation("Export {ExportId} had no running worker; enqueued it again", TypeId.Format(IdPrefix.Export, id));
             }
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException)

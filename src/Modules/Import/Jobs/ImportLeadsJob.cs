@@ -1,3 +1,5 @@
+using Kernel.Ids;
+using Kernel.Observability;
 using System.Threading.Channels;
 using Hangfire;
 using Hangfire.Server;
@@ -44,7 +46,7 @@ public sealed class ImportLeadsJob
 
     /// <summary>The Hangfire entry point. <paramref name="fileName"/> only names the job on the dashboard.</summary>
     [Queue(Queue)]
-    [JobDisplayName("Import leads: {1}")]
+    [TypeIdDisplayName("Import {0} ({1})", IdPrefix.Import)]
     [AutomaticRetry(Attempts = RetryAttempts, DelaysInSeconds = new[] { 10, 60, 300 })]
     public Task RunAsync(Guid importId, string fileName, PerformContext? context, CancellationToken ct) =>
         RunAsync(importId, finalAttempt: (context?.GetJobParameter<int>("RetryCount") ?? 0) >= RetryAttempts, ct);
@@ -57,7 +59,7 @@ public sealed class ImportLeadsJob
         await using var conn = await _db.OpenConnectionAsync(ct);
         if (!await JobData.TryLockAsync(conn, importId, ct))
         {
-            _log.LogInformation("Import {ImportId} is being run by another worker", importId);
+            _log.LogInformation("Import {ImportId} is being run by another worker", ImportTypeId(importId));
             return;
         }
         try
@@ -67,15 +69,15 @@ public sealed class ImportLeadsJob
             if (job.Attempts > MaxStarts)
                 throw new ImportFailedException($"The import was started {MaxStarts} times without finishing (its worker kept stopping); giving up.");
             _log.LogInformation("Import {ImportId} ({File}) started, attempt {Attempt}, resuming after row {Rows}",
-                importId, job.FileName, job.Attempts, job.ProcessedRows);
+                ImportTypeId(importId), job.FileName, job.Attempts, job.ProcessedRows);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             await ProcessAsync(conn, job, ct);
             _log.LogInformation("Import {ImportId} completed in {Seconds:F1} s (scan {Scan:F1} s, writing chunks {Write:F1} s of which duplicate detection {Detect:F1} s)",
-                importId, clock.Elapsed.TotalSeconds, _scan.Elapsed.TotalSeconds, _write.Elapsed.TotalSeconds, _detect.Elapsed.TotalSeconds);
+                ImportTypeId(importId), clock.Elapsed.TotalSeconds, _scan.Elapsed.TotalSeconds, _write.Elapsed.TotalSeconds, _detect.Elapsed.TotalSeconds);
         }
         catch (ImportFailedException e)
         {
-            _log.LogWarning("Import {ImportId} failed: {Reason}", importId, e.Message);
+            _log.LogWarning("Import {ImportId} failed: {Reason}", ImportTypeId(importId), e.Message);
             await FailAsync(importId, e.Message);
         }
         catch (MalformedCsvException e)
@@ -84,7 +86,7 @@ public sealed class ImportLeadsJob
         }
         catch (ImportSupersededException)
         {
-            _log.LogWarning("Import {ImportId}: another run moved the checkpoint; this run stops", importId);
+            _log.LogWarning("Import {ImportId}: another run moved the checkpoint; this run stops", ImportTypeId(importId));
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -92,7 +94,7 @@ public sealed class ImportLeadsJob
         }
         catch (Exception e) when (finalAttempt || !IsTransient(e))
         {
-            _log.LogError(e, "Import {ImportId} stopped on an unexpected error", importId);
+            _log.LogError(e, "Import {ImportId} stopped on an unexpected error", ImportTypeId(importId));
             await FailAsync(importId, $"The import stopped on an unexpected error ({e.GetType().Name}); rows committed before it stay imported.");
         }
         finally
@@ -247,6 +249,10 @@ public sealed class ImportLeadsJob
     private async Task<long> CommitChunkAsync(NpgsqlConnection conn, ImportJobRow job, BulkOrigin origin, Batch batch,
         long processed, int chunkNo, CancellationToken ct)
     {
+        using var span = LeadsTelemetry.Source.StartActivity("import chunk");
+        span?.SetTag("leads.import.id", TypeId.Format(IdPrefix.Import, job.Id));
+        span?.SetTag("leads.import.chunk", chunkNo);
+        span?.SetTag("leads.import.rows", batch.Count);
         var skip = job.OnDuplicate == "skip";
         var keys = batch.Accepted.Select(a => new BulkMatchKeys(a.Id, a.Lead.EmailNorm, a.Lead.PhoneE164)).ToList();
         for (var attempt = 1; ; attempt++)
@@ -275,15 +281,31 @@ public sealed class ImportLeadsJob
                 var counts = new ChunkCounts(batch.Count, leads.Count, duplicates, skipped, batch.Errors.Count);
                 if (!await JobData.CheckpointAsync(conn, tx, job.Id, processed, counts, ct)) throw new ImportSupersededException();
                 await tx.CommitAsync(ct);
+                CountRows(job.DryRun, leads.Count, duplicates, skipped, batch.Errors.Count);
                 TestHook?.Invoke("after-commit", chunkNo);
                 return processed + batch.Count;
             }
             catch (PostgresException e) when (attempt < 5 && e.SqlState is "23503" or "40P01" or "40001")
             {
-                _log.LogInformation("Import {ImportId} chunk {Chunk} conflicted ({SqlState}); retrying", job.Id, chunkNo, e.SqlState);
+                _log.LogInformation("Import {ImportId} chunk {Chunk} conflicted ({SqlState}); retrying", ImportTypeId(job.Id), chunkNo, e.SqlState);
                 await Task.Delay(100 * attempt, ct);
             }
         }
+    }
+
+    private static string ImportTypeId(Guid id) => TypeId.Format(IdPrefix.Import, id);
+
+    private static void CountRows(bool dryRun, long written, long duplicates, long skipped, long failed)
+    {
+        if (dryRun) LeadsTelemetry.ImportRowsProcessed("dry_run", written);
+        else
+        {
+            LeadsTelemetry.ImportRowsProcessed("created", written - duplicates);
+            LeadsTelemetry.ImportRowsProcessed("duplicate", duplicates);
+            LeadsTelemetry.LeadsCreated(LeadChannels.Import, written);
+        }
+        LeadsTelemetry.ImportRowsProcessed("skipped", skipped);
+        LeadsTelemetry.ImportRowsProcessed("failed", failed);
     }
 
     private static string[] KeysOf(IEnumerable<Accepted> rows) => rows
@@ -313,3 +335,4 @@ internal sealed class ImportFailedException(string reason) : Exception(reason);
 
 /// <summary>Another run of the same import advanced the checkpoint first.</summary>
 internal sealed class ImportSupersededException() : Exception("The import's checkpoint moved under this run.");
+

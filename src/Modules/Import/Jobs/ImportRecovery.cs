@@ -1,3 +1,4 @@
+using Kernel.Ids;
 using Dapper;
 using Hangfire;
 using Microsoft.Extensions.Hosting;
@@ -38,7 +39,7 @@ internal sealed class ImportRecovery(NpgsqlDataSource db, IBackgroundJobClient j
             foreach (var o in orphans)
             {
                 jobs.Enqueue<ImportLeadsJob>(j => j.RunAsync(o.Id, o.FileName, null, CancellationToken.None));
-                log.LogInformation("Import {ImportId} had no running worker; enqueued it again", o.Id);
+                log.LogInformation("Import {ImportId} had no running worker; enqueued it again", TypeId.Format(IdPrefix.Import, o.Id));
             }
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException)

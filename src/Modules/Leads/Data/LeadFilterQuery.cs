@@ -1,10 +1,12 @@
+using Modules.Leads.Public;
+using Kernel.Http;
 namespace Modules.Leads.Data;
 
 /// <summary>The list filters of spec §3.1 as query parameters, shared by list, stats and export requests.</summary>
 internal class LeadFilterQuery : ILeadFilterQuery
 {
     /// <summary>new, contacted, qualified, converted or closed.</summary>
-    public string? Status { get; init; }
+    [OneOf(typeof(LeadStatuses))] public string? Status { get; init; }
     /// <summary>Leads from this source (src_… or UUID).</summary>
     public string? SourceId { get; init; }
     /// <summary>Case-insensitive substring of first, last or full name, email, company, or phone (digits compared).</summary>

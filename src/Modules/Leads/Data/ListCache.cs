@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 
 namespace Modules.Leads.Data;
@@ -17,7 +18,7 @@ namespace Modules.Leads.Data;
 /// cannot tell, so totals stay exact; nothing is estimated. Entries are per node and bounded in number.
 /// </para>
 /// </summary>
-internal sealed class ListCache(int capacity, int stride, int maxAnchors)
+internal sealed class ListCache(int capacity, int stride, int maxAnchors) : IDisposable
 {
     /// <summary>
     /// A remembered result: the snapshot it holds for, the filter's exact total (when the counters cannot give it), the
@@ -55,11 +56,37 @@ internal sealed class ListCache(int capacity, int stride, int maxAnchors)
     /// <summary>Stale totals brought up to date from the changed leads alone (<c>leads.lead_changes</c>) since start.</summary>
     public long Adjustments => Interlocked.Read(ref _adjustments);
 
-    private long _recounts, _adjustments;
+    private long _recounts, _adjustments, _hits, _misses;
+
+    /// <summary>
+    /// Scraped as <c>leads_list_cache_*</c>: per host, so this meter lives and dies with the cache (several hosts share a
+    /// test process; a static meter would report them all).
+    /// </summary>
+    private Meter? _meter;
+
+    /// <summary>Publishes the counters; called once the cache is built (an instance method: the callbacks read this cache).</summary>
+    internal ListCache WithMetrics()
+    {
+        var m = new Meter(Kernel.Observability.LeadsTelemetry.Name);
+        m.CreateObservableCounter("leads.list_cache.recounts", () => Recounts, "{count}", "List totals counted in full.");
+        m.CreateObservableCounter("leads.list_cache.adjustments", () => Adjustments, "{count}", "Stale list totals adjusted from the changed leads alone.");
+        m.CreateObservableCounter("leads.list_cache.hits", () => Interlocked.Read(ref _hits), "{lookup}", "List lookups that found a remembered total.");
+        m.CreateObservableCounter("leads.list_cache.misses", () => Interlocked.Read(ref _misses), "{lookup}", "List lookups that found none.");
+        m.CreateObservableGauge("leads.list_cache.entries", () => Count, "{entry}", "Filters remembered.");
+        _meter = m;
+        return this;
+    }
+
+    public void Dispose() => _meter?.Dispose();
 
     internal void CountedTotal(bool adjusted) => Interlocked.Increment(ref adjusted ? ref _adjustments : ref _recounts);
 
-    public Entry? Get(LeadFilter f) => _entries.GetValueOrDefault(f);
+    public Entry? Get(LeadFilter f)
+    {
+        var e = _entries.GetValueOrDefault(f);
+        Interlocked.Increment(ref e is null ? ref _misses : ref _hits);
+        return e;
+    }
 
     /// <summary>
     /// Remembers <paramref name="e"/>. Bounded twice: at most <c>capacity</c> entries and <c>maxAnchors</c> positions in all,

@@ -1,3 +1,4 @@
+using Kernel.Observability;
 using Dapper;
 using Kernel.Http;
 using Kernel.Ids;
@@ -74,6 +75,7 @@ internal sealed class LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDete
             await LeadEvents.AppendAsync(conn, tx, workspaceId, id, LeadEvents.DuplicateFlagged,
                 new { primaryId = TypeId.Format(IdPrefix.Lead, match.PrimaryId), matchedOn = match.MatchedOn }, actor, ct);
         await tx.CommitAsync(ct);
+        LeadsTelemetry.LeadsCreated(channel);
         return id;
     }
 }

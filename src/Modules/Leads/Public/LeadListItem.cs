@@ -1,3 +1,4 @@
+using Kernel.Http;
 using System.Text.Json.Serialization;
 using Dapper;
 using Kernel.Ids;
@@ -58,7 +59,7 @@ public class LeadListItem
     public string? Email { get; init; }
     public string? Phone { get; init; }
     public string? Company { get; init; }
-    public string Status { get; init; } = "";
+    [OneOf(typeof(LeadStatuses))] public string Status { get; init; } = "";
     public int Score { get; init; }
     public SourceRef? Source { get; set; }
     public UserRef? AssignedTo { get; set; }

@@ -1,3 +1,4 @@
+using Kernel.Http;
 using FastEndpoints;
 using FluentValidation;
 using Kernel.Security;
@@ -10,7 +11,7 @@ internal sealed class Request
     public string? Label { get; init; }
 
     /// <summary><c>read</c> (every GET) or <c>full</c> (read and write).</summary>
-    public string? Scope { get; init; }
+    [OneOf(typeof(KeyScopes))] public string? Scope { get; init; }
 
     /// <summary>Optional expiry, in the future.</summary>
     public DateTime? ExpiresAt { get; init; }

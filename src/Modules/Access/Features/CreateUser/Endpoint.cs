@@ -14,7 +14,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, UserView
     {
         Post("/api/users");
         Policies(AuthPolicies.AdminWrite);
-        Description(b => b.ClearDefaultProduces(200).Produces<UserView>(201, "application/json"));
+        Description(b => b.ClearDefaultProduces(200).Produces<UserView>(201, "application/json").Produces<ProblemBody>(409, Problems.ContentType));
         Summary(s =>
         {
             s.Summary = "Add a member to the workspace";

@@ -1,3 +1,4 @@
+using Kernel.Http;
 using FastEndpoints;
 using FluentValidation;
 using Kernel.Security;
@@ -13,7 +14,7 @@ internal sealed class Request
     public string? Email { get; init; }
 
     /// <summary><c>owner</c>, <c>admin</c> or <c>member</c>. Only an owner may create an owner.</summary>
-    public string? Role { get; init; }
+    [OneOf(typeof(MemberRoles))] public string? Role { get; init; }
 
     internal sealed class Validator : Validator<Request>
     {

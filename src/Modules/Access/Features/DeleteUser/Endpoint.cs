@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using FastEndpoints;
 using Kernel.Http;
 using Kernel.Ids;
@@ -19,6 +20,7 @@ internal sealed class Endpoint(NpgsqlDataSource db, IEnumerable<IMemberRemovalPa
     {
         Delete("/api/users/{id}");
         Policies(AuthPolicies.AdminWrite);
+        Description(b => b.Produces<ProblemBody>(409, Problems.ContentType));
         Summary(s =>
         {
             s.Summary = "Remove a member";

@@ -1,3 +1,5 @@
+using Modules.Import.Exports;
+using Kernel.Http;
 using FastEndpoints;
 using FluentValidation;
 using FluentValidation.Results;
@@ -9,7 +11,7 @@ namespace Modules.Import.Features.StartExport;
 internal sealed class Request
 {
     /// <summary>new, contacted, qualified, converted or closed.</summary>
-    public string? Status { get; init; }
+    [OneOf(typeof(LeadStatuses))] public string? Status { get; init; }
     /// <summary>Leads from this source (src_… or UUID).</summary>
     public string? SourceId { get; init; }
     /// <summary>Case-insensitive substring of first, last or full name, email, company, or phone (digits compared).</summary>
@@ -47,6 +49,6 @@ internal sealed class Response
 {
     [Kernel.Ids.TypeId(Kernel.Ids.IdPrefix.Export)] public Guid Id { get; init; }
     /// <summary>Always <c>queued</c>.</summary>
-    public string Status { get; init; } = "";
+    [OneOf(typeof(ExportStatus))] public string Status { get; init; } = "";
     public string StatusUrl { get; init; } = "";
 }

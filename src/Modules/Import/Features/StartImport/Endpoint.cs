@@ -18,7 +18,7 @@ internal sealed class Endpoint(NpgsqlDataSource db, ImportOptions limits, IBackg
         Post("/api/leads/import");
         Policies(AuthPolicies.Write);
         Description(b => b
-            .Accepts<IFormFile>(isOptional: true, "multipart/form-data", "text/csv", "*/*")
+            .Accepts<Form>(isOptional: true, "multipart/form-data", "text/csv", "*/*")
             .ClearDefaultProduces(200)
             .Produces<Response>(202, "application/json")
             .Produces<ProblemBody>(400, Problems.ContentType)

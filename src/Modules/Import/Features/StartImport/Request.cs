@@ -1,3 +1,5 @@
+using System.ComponentModel;
+using Microsoft.AspNetCore.Http;
 using Kernel.Http;
 using Kernel.Ids;
 
@@ -26,7 +28,7 @@ internal sealed class Request
                 else _errors["sourceId"] = ["sourceId must be a source ID (src_…) or UUID."];
                 break;
             case "onDuplicate":
-                if (value.Trim() is "flag" or "skip") OnDuplicate = value.Trim();
+                if (value.Trim() is OnDuplicateModes.Flag or OnDuplicateModes.Skip) OnDuplicate = value.Trim();
                 else _errors["onDuplicate"] = ["onDuplicate must be 'flag' or 'skip'."];
                 break;
             case "dryRun":
@@ -52,3 +54,32 @@ internal sealed class Request
 
 /// <summary>202 Accepted: where to follow the import.</summary>
 internal sealed record Response(string Id, string Status, string StatusUrl);
+
+/// <summary>
+/// The upload as the OpenAPI document publishes it (<c>Accepts&lt;Form&gt;</c>): never bound, the endpoint streams the
+/// body itself. The options may come as these form fields or as query parameters of the same names.
+/// </summary>
+internal sealed class Form
+{
+    [Description("The CSV file (UTF-8, header row first).")]
+    public required IFormFile File { get; init; }
+
+    [Description("Source given to every imported lead (src_… or UUID).")]
+    public string? SourceId { get; init; }
+
+    [Description("`flag` (default) writes duplicates flagged; `skip` leaves them out.")]
+    [OneOf(typeof(OnDuplicateModes))]
+    public string? OnDuplicate { get; init; }
+
+    [Description("`true` validates and counts without writing a lead.")]
+    public bool? DryRun { get; init; }
+
+    [Description("Name shown for a raw `text/csv` upload (a multipart file carries its own).")]
+    public string? FileName { get; init; }
+}
+
+internal static class OnDuplicateModes
+{
+    public const string Flag = "flag";
+    public const string Skip = "skip";
+}

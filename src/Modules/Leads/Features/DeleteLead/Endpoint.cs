@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Dapper;
 using FastEndpoints;
 using Kernel.Data;
@@ -14,6 +15,7 @@ internal sealed class Endpoint(NpgsqlDataSource db, IEnumerable<ILeadDeletionPar
     {
         Delete("/api/leads/{id}");
         Policies(AuthPolicies.Write);
+        Description(b => b.Produces<ProblemBody>(409, Problems.ContentType));
         Summary(s =>
         {
             s.Summary = "Delete a lead for good";

@@ -1,3 +1,5 @@
+using Kernel.Security;
+using Kernel.Http;
 using System.Text.Json.Nodes;
 using Kernel.Ids;
 
@@ -6,7 +8,7 @@ namespace Modules.Leads.Features.ListLeadEvents;
 internal sealed class ActorView
 {
     /// <summary><c>api_key</c>, <c>webhook</c>, <c>import</c> or <c>system</c>.</summary>
-    public string Type { get; init; } = "";
+    [OneOf(typeof(ActorTypes))] public string Type { get; init; } = "";
     public string? Id { get; init; }
     public string? Name { get; init; }
 }

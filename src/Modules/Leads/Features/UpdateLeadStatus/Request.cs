@@ -14,7 +14,7 @@ internal sealed class Request
     [RouteParam] public string Id { get; init; } = "";
 
     /// <summary>new, contacted, qualified, converted or closed.</summary>
-    public string? Status { get; init; }
+    [OneOf(typeof(LeadStatuses))] public string? Status { get; init; }
 
     internal sealed class Validator : Validator<Request>
     {
