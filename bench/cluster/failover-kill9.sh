@@ -6,7 +6,8 @@
 #
 # Starts (bench/cluster/lib.sh) a pg_auto_failover monitor, a primary and a synchronous standby, two API nodes and
 # one worker node on the multi-host connection string; uploads ROWS rows from bench/import/generate.py to api1; starts
-# 4 clients that POST /api/leads in a loop (clients 1 and 3 to api1, 2 and 4 to api2; each write has its own email);
+# 4 clients that POST /api/leads in a loop (clients 1 and 3 to api1, 2 and 4 to api2; each write has its own email;
+# every 4th turn also a list read);
 # when the import has processed 40% of the rows, kills -9 the primary node — its pg_autoctl keeper, its postmaster and
 # every backend, as when the machine dies — and lets the monitor promote the standby. Asserts:
 #   - the import completes: created = ROWS, failed = 0, exactly ROWS leads carry its ID and they are the file's rows
@@ -27,11 +28,14 @@ NAME=failover-kill9
 CSV=/tmp/leads-fault-$ROWS.csv
 source "$ROOT/bench/cluster/lib.sh"
 RUN_DIR=$CLUSTER_DIR/run
+KEEP_DIR=${FAILOVER_LOGS:-/tmp/leads-failover-last}
 WRITERS=()
 
 cleanup() {
   [[ -f ${RUN_DIR:-/nonexistent}/stop ]] || touch "$RUN_DIR/stop" 2>/dev/null || true
   for p in "${WRITERS[@]}"; do kill "$p" 2>/dev/null || true; done
+  # The run's request log, the nodes' and keepers' logs outlive the formation.
+  rm -rf "$KEEP_DIR" && mkdir -p "$KEEP_DIR" && cp -r "$RUN_DIR" "$CLUSTER_DIR"/*.log "$KEEP_DIR/" 2>/dev/null || true
   if [[ $KEEP -eq 0 ]]; then nodes_stop; cluster_destroy; fi
 }
 trap cleanup EXIT
@@ -49,7 +53,8 @@ API1=http://127.0.0.1:${API_PORTS[0]}
 API2=http://127.0.0.1:${API_PORTS[1]}
 api() { curl -fsS -m 10 -H "X-API-Key: $KEY" "$@"; }
 
-# Client $1 writes until $RUN_DIR/stop exists (at most 15 minutes): one line per request, "start_ms end_ms status email".
+# Client $1 writes until $RUN_DIR/stop exists (at most 15 minutes): one line per write, "start_ms end_ms status email",
+# in writes.$1; and reads a list page every 4th turn ("end_ms status" in reads.$1).
 writer() {
   local base=$API1 i=0 out
   (( $1 % 2 == 0 )) && base=$API2
@@ -62,6 +67,11 @@ writer() {
           -X POST "$base/api/leads" -d "{\"firstName\":\"Writer$1\",\"lastName\":\"N$i\",\"email\":\"$email\"}" || true)
     echo "$start $(now_ms) ${out:-000} $email" >>"$RUN_DIR/writes.$1"
     [[ ${out:-000} == 2* ]] || sleep 0.2
+    # Every 4th turn a list read (ConnectionStrings:LeadsRead, the standby while there is one).
+    if (( i % 4 == 0 )); then
+      out=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H "X-API-Key: $KEY" "$base/api/leads?limit=5" || true)
+      echo "$(now_ms) ${out:-000}" >>"$RUN_DIR/reads.$1"
+    fi
   done
 }
 
@@ -77,6 +87,9 @@ while true; do
 done
 OLD=$(primary_node)
 [[ $OLD == node1 ]] || { echo "FAIL: expected node1 to be the primary, found '$OLD'"; exit 1; }
+# Where the service's connections are (the write string lists node2 first, the read string node1 first).
+backends() { psql -X -tA -h 127.0.0.1 -p "$1" -U postgres -d leads -c "SELECT count(*) FROM pg_stat_activity WHERE datname = 'leads' AND backend_type = 'client backend' AND pid <> pg_backend_pid()"; }
+ON_PRIMARY=$(backends "${PG_PORTS[0]}"); ON_STANDBY=$(backends "${PG_PORTS[1]}")
 KILLED_AT=$(now_ms)
 node_kill9 "$OLD"
 log "kill -9 of the primary ($OLD: keeper, postmaster, backends) at processedRows=$P of $T; load avg $(load_avg)"
@@ -112,6 +125,8 @@ FIRST_OK=$(awk -v k="$KILLED_AT" '$1 >= k && $3 ~ /^2/ {print $2; exit}' "$RUN_D
 # The longest time without any acknowledged write, across the 4 clients.
 GAP=$(awk '$3 ~ /^2/ {if (last && $2 - last > g) g = $2 - last; if ($2 > last) last = $2} END {print g + 0}' "$RUN_DIR/writes.txt")
 FAILED_WRITES=$(awk '$3 !~ /^2/' "$RUN_DIR/writes.txt" | wc -l)
+cat "$RUN_DIR"/reads.* | sort -n >"$RUN_DIR/reads.txt"
+READS=$(wc -l <"$RUN_DIR/reads.txt"); READS_OK=$(awk '$2 == 200' "$RUN_DIR/reads.txt" | wc -l)
 UUID=$(sql -c "SELECT id FROM import.imports WHERE status = 'completed' ORDER BY created_at DESC LIMIT 1")
 LEADS=$(sql -c "SELECT count(*) FROM leads.leads WHERE import_id = '$UUID'")
 ATTEMPTS=$(sql -c "SELECT attempts FROM import.imports WHERE id = '$UUID'")
@@ -126,12 +141,14 @@ echo "import: status=$ST created=$(echo "$S" | field created) failed=$(echo "$S"
      "completed $(( (DONE_AT - KILLED_AT) / 1000 )) s after the kill"
 echo "writes: $SENT sent, $ACKED acknowledged (2xx), $FOUND of them in the database, $FAILED_WRITES failed (no 2xx);" \
      "first acknowledged write sent after the kill answered ${RECOVERY:-never} ms after it; longest gap between acknowledged writes $GAP ms"
-echo "failover: killed $OLD at processedRows=$P of $T; node2 promoted after $(( PROMOTED_AT - KILLED_AT )) ms; primary now: $NOW_PRIMARY; load avg $(load_avg)"
+echo "failover: killed $OLD at processedRows=$P of $T; node2 promoted after $(( PROMOTED_AT - KILLED_AT )) ms (as the monitor reported it); primary now: $NOW_PRIMARY; load avg $(load_avg)"
+echo "list reads: $READS, $READS_OK answered 200 (the others 503 while no primary answered: API keys are checked on the primary)"
+echo "before the kill: $ON_PRIMARY service connections on the primary, $ON_STANDBY on the standby (list/stats reads, prefer-standby)"
 ok=1
 [[ $ST == completed && $(echo "$S" | field created) -eq $ROWS && $(echo "$S" | field failed) -eq 0 ]] || ok=0
 [[ $LEADS -eq $ROWS && $SAME == same && $P -lt $ROWS ]] || ok=0
 [[ $ACKED -gt 0 && $FOUND -eq $ACKED ]] || { echo "lost writes: $((ACKED - FOUND))"; ok=0; }
 [[ -n $RECOVERY && $RECOVERY -lt 30000 ]] || { echo "writes did not recover within 30 s"; ok=0; }
-[[ $NOW_PRIMARY == node2 ]] || ok=0
+[[ $NOW_PRIMARY == node2 && $ON_STANDBY -gt 0 ]] || ok=0
 if nodes_alive; then echo "nodes: api1 ${NODE_PID[api1]}, api2 ${NODE_PID[api2]}, worker ${NODE_PID[worker]} — the processes started at the beginning"; else echo "a node died"; ok=0; fi
 if [[ $ok -eq 1 ]]; then echo "PASS: $LEADS leads for $ROWS rows, $FOUND of $ACKED acknowledged writes, writes back after $RECOVERY ms"; else echo FAIL; exit 1; fi

@@ -12,12 +12,12 @@ WORKER_PORT=5133
 PGBIN=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 HOST_BIN=$ROOT/src/Host/bin/Release/net10.0/Leads.Host
 MONITOR_URI="postgres://autoctl_node@127.0.0.1:$MON_PORT/pg_auto_failover?sslmode=disable"
-# Both data nodes, in either order: the service picks the primary for writes and prefers the standby for list, stats
-# and export reads (MultiHost.ForWrites / ForReads add Target Session Attributes). Timeout: a dead host's connect
-# attempt gives up after 5 s instead of 15.
-DB_HOSTS="127.0.0.1:${PG_PORTS[0]},127.0.0.1:${PG_PORTS[1]}"
-WRITE_CS="Host=$DB_HOSTS;Database=leads;Username=postgres;Timeout=5"
-READ_CS="Host=$DB_HOSTS;Database=leads;Username=postgres;Timeout=5"
+# Both data nodes: the service picks the primary for writes and prefers the standby for list, stats and export reads
+# (MultiHost.ForWrites / ForReads add Target Session Attributes). Each string lists first the node it must NOT pick
+# while node1 is the primary, so the figures also show that the role, not the order, decides. Timeout: a dead host's
+# connect attempt gives up after 5 s instead of 15.
+WRITE_CS="Host=127.0.0.1:${PG_PORTS[1]},127.0.0.1:${PG_PORTS[0]};Database=leads;Username=postgres;Timeout=5"
+READ_CS="Host=127.0.0.1:${PG_PORTS[0]},127.0.0.1:${PG_PORTS[1]};Database=leads;Username=postgres;Timeout=5"
 NODE_ARGS=(--ConnectionStrings:Leads="$WRITE_CS" --ConnectionStrings:LeadsRead="$READ_CS" --Logging:Format=simple
            --Logging:LogLevel:Default=Warning --RateLimit:PerKeyPerMinute=100000000)
 declare -A NODE_PID=() KEEPER_PID=()
@@ -101,14 +101,17 @@ cluster_create() {
     log "creating node$i on ${PG_PORTS[$((i - 1))]}"
     as_pg pg_autoctl create postgres --pgdata "$CLUSTER_DIR/node$i" --pgport "${PG_PORTS[$((i - 1))]}" --hostname 127.0.0.1 \
       --listen 127.0.0.1 --name "node$i" --dbname leads --monitor "$MONITOR_URI" --auth trust --no-ssl --pgctl "$PGBIN/pg_ctl" \
-      >>"$CLUSTER_DIR/node$i.log" 2>&1 &
-    local create=$!
-    if [[ $i -eq 1 ]]; then wait $create; keeper_run node1; wait_state 'node1:single:single' 120
-    else wait $create; keeper_run node2; fi
+      >>"$CLUSTER_DIR/node$i.log" 2>&1
+    # pg_autoctl sizes Postgres for the whole machine (shared_buffers = 1/4 of RAM, 6 GB here, and 8 GB of kept WAL per
+    # node); on a machine shared by two data nodes, the monitor, the service and neighbours, keep them modest.
+    as_pg sh -c "printf '%s\n' \"shared_buffers = '256MB'\" \"wal_keep_size = '1GB'\" \"maintenance_work_mem = '128MB'\" \
+      >>'$CLUSTER_DIR/node$i/postgresql.auto.conf'"
+    keeper_run "node$i"
+    if [[ $i -eq 1 ]]; then wait_state 'node1:single:single' 120; fi
   done
   wait_state 'node1:primary:primary node2:secondary:secondary' 300
   # A throwaway benchmark formation: the data nodes keep durability on (fsync, synchronous commit to the standby).
-  log "formation ready: $(formation_state); synchronous_standby_names on node1: $(sql -c 'SHOW synchronous_standby_names')"
+  log "formation ready: $(formation_state); on node1: synchronous_standby_names $(sql -c 'SHOW synchronous_standby_names'), shared_buffers $(sql -c 'SHOW shared_buffers')"
 }
 
 # Stops every keeper (and so every Postgres) of the formation and removes $CLUSTER_DIR.
