@@ -5,7 +5,8 @@
 #   bench/intake/intake-bench.sh [--connections C] [--duration S] [--warmup S] [--no-build]    defaults 8, 20, 10
 #
 # Starts the Release host on its own embedded cluster in /tmp/leads-intake (bench/lib.sh), creates a key, runs wrk (2 threads) first for --warmup seconds
-# and then for --duration seconds, and checks that the workspace holds exactly one lead per 2xx answer. Loopback only.
+# and then for --duration seconds, and checks that the workspace holds one lead per 2xx answer (plus at most the
+# requests still in flight when wrk stopped) and that no request failed. Loopback only.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CONNECTIONS=8
@@ -36,5 +37,6 @@ LEADS=$(sql -c "SELECT count(*) FROM leads.leads l JOIN access.workspaces w ON w
 EXPECTED=$(( REQ - NON2XX - SOCK + WREQ - WNON2XX - WSOCK ))
 echo "intake: $RPS req/s, p50 $P50 ms, p99 $P99 ms, max $MAX ms; $REQ requests in ${DURATION}s at $CONNECTIONS connections," \
      "$NON2XX non-2xx, $SOCK socket errors; load avg $LOAD_BEFORE → $LOAD_AFTER"
-echo "leads in the workspace: $LEADS (expected $EXPECTED: one per 2xx of warm-up and measurement)"
-if [[ $LEADS -eq $EXPECTED && $NON2XX -eq 0 ]]; then echo PASS; else echo FAIL; exit 1; fi
+# wrk stops counting at the deadline with up to one request per connection still in flight; the host completes those.
+echo "leads in the workspace: $LEADS (2xx answers counted by wrk: $EXPECTED; up to $((2 * CONNECTIONS)) more were in flight when the two runs ended)"
+if [[ $LEADS -ge $EXPECTED && $LEADS -le $((EXPECTED + 2 * CONNECTIONS)) && $NON2XX -eq 0 && $SOCK -eq 0 ]]; then echo PASS; else echo FAIL; exit 1; fi

@@ -20,8 +20,13 @@ public static class MultiHost
 {
     public const int HostRecheckSeconds = 2;
 
-    /// <summary>The service's own connection (writes, jobs, Hangfire, migrations): <c>Target Session Attributes=primary</c>.</summary>
-    public static string ForWrites(string connectionString) => WithDefaults(connectionString, "primary");
+    /// <summary>
+    /// The service's own connection (writes, jobs, Hangfire, migrations): <c>Target Session Attributes=read-write</c> — a
+    /// primary that accepts writes. Not just <c>primary</c>: pg_auto_failover promotes a standby with
+    /// <c>default_transaction_read_only = on</c> and lifts it only once the monitor has confirmed the promotion (its fence
+    /// against two primaries); Npgsql counts such a server as a primary, and writes sent to it fail with 25006.
+    /// </summary>
+    public static string ForWrites(string connectionString) => WithDefaults(connectionString, "read-write");
 
     /// <summary><c>ConnectionStrings:LeadsRead</c>: <c>Target Session Attributes=prefer-standby</c>.</summary>
     public static string ForReads(string connectionString) => WithDefaults(connectionString, "prefer-standby");

@@ -60,7 +60,7 @@ public sealed class MultiHostTests(DeadFirstHostApiFactory api) : IClassFixture<
     public void Several_hosts_default_to_the_primary_for_writes_and_a_standby_for_reads_unless_the_string_says_otherwise()
     {
         var w = new NpgsqlConnectionStringBuilder(MultiHost.ForWrites("Host=pg1:5432,pg2:5432;Database=leads"));
-        w.TargetSessionAttributes.ShouldBe("primary");
+        w.TargetSessionAttributes.ShouldBe("read-write");
         w.HostRecheckSeconds.ShouldBe(MultiHost.HostRecheckSeconds);
         new NpgsqlConnectionStringBuilder(MultiHost.ForReads("Host=pg1,pg2;Database=leads")).TargetSessionAttributes.ShouldBe("prefer-standby");
 
@@ -150,6 +150,78 @@ public sealed class PrimaryDiesTests(PrimaryDiesApiFactory api) : IClassFixture<
         var stored = await api.ScalarAsync<long>("SELECT count(*) FROM leads.leads WHERE id = ANY(@Ids)", new { Ids = acknowledged.ToArray() });
         stored.ShouldBe(acknowledged.Count);
         (await ws.Read.GetObjectAsync("/api/leads"))["pagination"]!["total"]!.GetValue<long>().ShouldBe(acknowledged.Count);
+    }
+}
+
+/// <summary>
+/// A promoted standby that still refuses writes: pg_auto_failover keeps it at <c>default_transaction_read_only = on</c> until
+/// the monitor confirms the promotion. Here every host of the string is that server (two routes to one database set
+/// read-only). Writes must then answer 503 — never 500, never reach the read-only server — and go through again
+/// without a restart once it accepts writes.
+/// </summary>
+public sealed class ReadOnlyPrimaryApiFactory : ApiFactory
+{
+    public TcpRelay Relay { get; private set; } = null!;
+
+    public override async Task InitializeAsync()
+    {
+        var live = await TestCluster.CreateDatabaseAsync("readonlyprimary");
+        var csb = new NpgsqlConnectionStringBuilder(live);
+        Relay = TcpRelay.Start(csb.Host!, csb.Port);
+        ConnectionString = MultiHostTests.WithHosts(live, null, $"127.0.0.1:{Relay.Port}");
+        _ = Services;
+    }
+}
+
+public sealed class ReadOnlyPrimaryTests(ReadOnlyPrimaryApiFactory api) : IClassFixture<ReadOnlyPrimaryApiFactory>
+{
+    private async Task SetReadOnlyAsync(bool on)
+    {
+        await using var db = await api.OpenDbAsync();
+        await db.ExecuteAsync($"ALTER DATABASE \"{db.Database}\" {(on ? "SET default_transaction_read_only = on" : "RESET default_transaction_read_only")}");
+        // New sessions get the setting; the pooled ones go, as a reload makes every session of a server take it.
+        api.Services.GetRequiredService<NpgsqlDataSource>().Clear();
+        api.Services.GetRequiredService<StatelessDataSource>().Source.Clear();
+    }
+
+    [Fact]
+    public async Task Writes_answer_503_while_every_host_is_read_only_and_go_through_once_one_accepts_writes()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        await SetReadOnlyAsync(true);
+        try
+        {
+            var r = await ws.Full.PostJsonAsync("/api/leads", new { firstName = "Fenced" });
+            await r.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "database_unavailable");
+            r.Headers.RetryAfter.ShouldNotBeNull();
+        }
+        finally
+        {
+            await SetReadOnlyAsync(false);
+        }
+        (await api.ScalarAsync<long>("SELECT count(*) FROM leads.leads WHERE first_name = 'Fenced'")).ShouldBe(0);
+
+        // The hosts' roles are re-read every 2 s (MultiHost.HostRecheckSeconds): retry as a client honouring Retry-After would.
+        HttpResponseMessage? created = null;
+        for (var i = 0; i < 100 && created?.StatusCode != HttpStatusCode.Created; i++)
+        {
+            if (i > 0) await Task.Delay(100);
+            created = await ws.Full.PostJsonAsync("/api/leads", new { firstName = "Unfenced" });
+            if (created.StatusCode != HttpStatusCode.Created)
+                await created.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable, "database_unavailable");
+        }
+        created!.StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await api.ScalarAsync<long>("SELECT count(*) FROM leads.leads WHERE first_name = 'Unfenced'")).ShouldBe(1);
+    }
+
+    [Fact]
+    public void Failover_errors_count_as_unavailable_not_as_failures()
+    {
+        DbErrors.IsUnavailable(new NpgsqlException("No suitable host was found.")).ShouldBeTrue();
+        DbErrors.IsUnavailable(new InvalidOperationException("wrapped", new NpgsqlException("No suitable host was found."))).ShouldBeTrue();
+        DbErrors.IsUnavailable(new PostgresException("cannot execute INSERT in a read-only transaction", "ERROR", "ERROR", "25006")).ShouldBeTrue();
+        DbErrors.IsUnavailable(new PostgresException("duplicate key", "ERROR", "ERROR", "23505")).ShouldBeFalse();
+        DbErrors.IsUnavailable(new NpgsqlException("Something else")).ShouldBeFalse();
     }
 }
 
