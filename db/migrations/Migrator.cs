@@ -9,7 +9,7 @@ namespace Migrations;
 /// Applies the embedded <c>Scripts/NNNN_*.sql</c> in order, one transaction per script, journal in
 /// <c>public.schemaversions</c>. A session-level advisory lock serialises concurrent starts of several
 /// instances: the second waits, then finds nothing left to do. With a multi-host connection string
-/// (<c>Target Session Attributes=primary</c>) the lock and DbUp's connections both go to the current primary; a
+/// (<c>Target Session Attributes=read-write</c>) the lock and DbUp's connections both go to the current primary; a
 /// failover during a migration fails it (the script's transaction rolls back with the old primary) and the next
 /// start applies what is left.
 /// </summary>
