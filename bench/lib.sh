@@ -104,3 +104,19 @@ import_until_half() {
     sleep 0.1
   done
 }
+
+# "same" when the leads exported to CSV file $2 (email, firstName, lastName, phone, company per line) are the data rows
+# of import file $1 as a multiset — no row lost, none imported twice; else how many differ each way.
+same_rows() {
+  python3 - "$1" "$2" <<'PY'
+import csv, sys
+from collections import Counter
+with open(sys.argv[1], encoding="utf-8", newline="") as f:
+    r = csv.reader(f); header = next(r)
+    order = [header.index(c) for c in ("email", "firstName", "lastName", "phone", "company")]
+    want = Counter(tuple(row[i].strip() for i in order) for row in r)
+with open(sys.argv[2], encoding="utf-8", newline="") as f:
+    got = Counter(tuple(row) for row in csv.reader(f))
+print("same" if want == got else f"differ: {sum((want - got).values())} file rows missing, {sum((got - want).values())} extra leads")
+PY
+}

@@ -59,18 +59,7 @@ LEADS=$(sql -c "SELECT count(*) FROM leads.leads WHERE import_id = '$UUID'")
 ATTEMPTS=$(sql -c "SELECT attempts FROM import.imports WHERE id = '$UUID'")
 sql -c "COPY (SELECT coalesce(email, ''), coalesce(first_name, ''), coalesce(last_name, ''), coalesce(phone, ''), coalesce(company, '')
              FROM leads.leads WHERE import_id = '$UUID') TO STDOUT WITH (FORMAT csv)" >"$FAULT_DIR/imported.csv"
-SAME=$(python3 - "$CSV" "$FAULT_DIR/imported.csv" <<'PY'
-import csv, sys
-from collections import Counter
-with open(sys.argv[1], encoding="utf-8", newline="") as f:
-    r = csv.reader(f); header = next(r)
-    order = [header.index(c) for c in ("email", "firstName", "lastName", "phone", "company")]
-    want = Counter(tuple(row[i].strip() for i in order) for row in r)
-with open(sys.argv[2], encoding="utf-8", newline="") as f:
-    got = Counter(tuple(row) for row in csv.reader(f))
-print("same" if want == got else f"differ: {sum((want - got).values())} file rows missing, {sum((got - want).values())} extra leads")
-PY
-)
+SAME=$(same_rows "$CSV" "$FAULT_DIR/imported.csv")
 ERRORS=$(grep -c 'fail:' "$FAULT_DIR/host.log" || true)
 echo "status=$ST created=$(echo "$S" | field created) failed=$(echo "$S" | field failed) leads=$LEADS attempts=$ATTEMPTS multiset=$SAME"
 echo "restart at processedRows=$P of $T, $(( (DOWN_AT - UPLOAD_AT) / 1000 )) s after the upload; PostgreSQL down $((UP_AT - DOWN_AT)) ms;" \

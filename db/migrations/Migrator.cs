@@ -8,7 +8,10 @@ namespace Migrations;
 /// <summary>
 /// Applies the embedded <c>Scripts/NNNN_*.sql</c> in order, one transaction per script, journal in
 /// <c>public.schemaversions</c>. A session-level advisory lock serialises concurrent starts of several
-/// instances: the second waits, then finds nothing left to do.
+/// instances: the second waits, then finds nothing left to do. With a multi-host connection string
+/// (<c>Target Session Attributes=read-write</c>) the lock and DbUp's connections both go to the current primary; a
+/// failover during a migration fails it (the script's transaction rolls back with the old primary) and the next
+/// start applies what is left.
 /// </summary>
 public static class Migrator
 {
@@ -40,9 +43,18 @@ public static class Migrator
         }
         finally
         {
-            await using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock(@k)", lockConn);
-            cmd.Parameters.AddWithValue("k", AdvisoryLockKey);
-            await cmd.ExecuteNonQueryAsync(CancellationToken.None);
+            // After a failover (or any lost connection) the lock went with its session: nothing to release, and the
+            // error that stopped the migration is the one to report, not this one.
+            if (lockConn.State == System.Data.ConnectionState.Open)
+            {
+                try
+                {
+                    await using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock(@k)", lockConn);
+                    cmd.Parameters.AddWithValue("k", AdvisoryLockKey);
+                    await cmd.ExecuteNonQueryAsync(CancellationToken.None);
+                }
+                catch (NpgsqlException) { }
+            }
         }
     }
 

@@ -84,8 +84,9 @@ builder.Services.AddSingleton(_ => OpenDataSource(database.ConnectionString, "le
 builder.Services.AddSingleton(_ => new StatelessDataSource(OpenDataSource(database.ConnectionString, "leads-stateless", stateless: true)));
 builder.Services.AddSingleton(sp =>
 {
-    if (builder.Configuration.GetConnectionString("LeadsRead") is not { Length: > 0 } replica)
+    if (builder.Configuration.GetConnectionString("LeadsRead") is not { Length: > 0 } configured)
         return new ReadDataSource(sp.GetRequiredService<StatelessDataSource>().Source, sp.GetRequiredService<NpgsqlDataSource>());
+    var replica = MultiHost.ForReads(configured);
     var bulk = OpenDataSource(replica, "leads-read-bulk");
     return new ReadDataSource(OpenDataSource(replica, "leads-read", stateless: true), bulk);
 });

@@ -1,4 +1,5 @@
 using Hangfire.PostgreSql;
+using Kernel.Data;
 using Npgsql;
 
 namespace Leads.Host.Database;
@@ -21,7 +22,9 @@ public sealed class DatabaseBootstrap : IAsyncDisposable
     public static async Task<DatabaseBootstrap> StartAsync(IConfiguration config, ILogger log, CancellationToken ct = default)
     {
         var configured = config.GetConnectionString("Leads");
-        if (!string.IsNullOrWhiteSpace(configured)) return new DatabaseBootstrap(configured, null);
+        // Several hosts (a primary and standbys behind pg_auto_failover or a scripted promote): every connection the
+        // process makes — API, jobs, Hangfire, migrations, CLI verbs — goes to whichever of them is the primary now.
+        if (!string.IsNullOrWhiteSpace(configured)) return new DatabaseBootstrap(MultiHost.ForWrites(configured), null);
 
         var dataDir = config["Database:DataDirectory"] is { Length: > 0 } d ? d : ".data";
         var name = config["Database:Name"] is { Length: > 0 } n ? n : "leads";

@@ -1,7 +1,6 @@
-using System.Net.Sockets;
+using Kernel.Data;
 using Kernel.Http;
 using Microsoft.AspNetCore.Diagnostics;
-using Npgsql;
 
 namespace Leads.Host.Platform;
 
@@ -51,13 +50,7 @@ internal sealed class ProblemMiddleware(RequestDelegate next, ILogger<ProblemMid
         }
     }
 
-    internal static bool IsDatabaseUnavailable(Exception e) => e switch
-    {
-        NpgsqlException { InnerException: SocketException or TimeoutException or IOException } => true,
-        NpgsqlException n when n.IsTransient && n is not PostgresException => true,
-        PostgresException p => p.SqlState is "57P01" or "57P02" or "57P03" or "53300",
-        _ => e.InnerException is not null && IsDatabaseUnavailable(e.InnerException),
-    };
+    internal static bool IsDatabaseUnavailable(Exception e) => DbErrors.IsUnavailable(e);
 }
 
 /// <summary>Gives routing and framework status codes without a body (404 unknown route, 405) a problem body too.</summary>

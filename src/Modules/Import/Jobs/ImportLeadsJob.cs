@@ -3,6 +3,7 @@ using Kernel.Observability;
 using System.Threading.Channels;
 using Hangfire;
 using Hangfire.Server;
+using Kernel.Data;
 using Kernel.Security;
 using Microsoft.Extensions.Logging;
 using Modules.Import.Csv;
@@ -316,8 +317,9 @@ public sealed class ImportLeadsJob
         })
         .OfType<string>().Distinct().ToArray();
 
+    // Besides Npgsql's own transient errors: a failover's "no suitable host" and a just-promoted, still read-only standby.
     private static bool IsTransient(Exception e) =>
-        e is NpgsqlException { IsTransient: true } or TimeoutException or IOException
+        e is NpgsqlException { IsTransient: true } or TimeoutException or IOException || DbErrors.IsUnavailable(e)
         || (e.InnerException is not null && IsTransient(e.InnerException));
 
     private sealed record Accepted(Guid Id, NormalizedLead Lead, int Score);

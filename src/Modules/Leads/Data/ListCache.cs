@@ -13,7 +13,8 @@ namespace Modules.Leads.Data;
 /// <para>
 /// Each entry carries the PostgreSQL snapshot it was computed in. It is only ever used by a statement that also
 /// checks, in its own snapshot, that no transaction changing that workspace's list results has committed since
-/// (<c>leads.changed_since</c> over the <c>leads.workspace_changes</c> log the triggers keep). A changed workspace's
+/// (<c>leads.changed_since</c> over the <c>leads.workspace_changes</c> log the triggers keep; true as well when the server
+/// it reads has not replayed everything that snapshot counted — a lagging standby, see migration 0055). A changed workspace's
 /// total is brought up to date from the leads that changed (<c>leads.lead_changes</c>), or counted again when that log
 /// cannot tell, so totals stay exact; nothing is estimated. Entries are per node and bounded in number.
 /// </para>
@@ -24,8 +25,12 @@ internal sealed class ListCache(int capacity, int stride, int maxAnchors) : IDis
     /// A remembered result: the snapshot it holds for, the filter's exact total (when the counters cannot give it), the
     /// workspace's lead count then, <see cref="Anchors"/>[i], the lead at offset (i + 1) × <see cref="Stride"/>, and
     /// <see cref="Head"/>, the IDs of the first min(total, <see cref="HeadSize"/>) leads (empty when there is no total).
+    /// <see cref="Exact"/> is false for an entry computed on a standby: its <see cref="Snapshot"/> is then the part of the
+    /// standby's snapshot that can be vouched for (<c>leads.list_snapshot()</c>, every transaction below its xmin), so the
+    /// entry counts as changed sooner but never as newer than it is, and a later total is counted again rather than
+    /// adjusted from it.
     /// </summary>
-    internal sealed record Entry(string Snapshot, long? Total, long WorkspaceTotal, Anchor[] Anchors, Guid[] Head);
+    internal sealed record Entry(string Snapshot, long? Total, long WorkspaceTotal, Anchor[] Anchors, Guid[] Head, bool Exact = true);
 
     /// <summary>How many leading IDs an entry with a total remembers: every first page, whatever its limit.</summary>
     public const int HeadSize = Paging.MaxLimit;

@@ -59,8 +59,8 @@ internal static class Data
     private static string SnapshotSql(LeadFilter f, bool withTotal, bool walk, bool sincePrevious) => $"""
         {(withTotal && sincePrevious ? ChangedLeadsCte : "")}
         SELECT s.snap, {(withTotal ? "t.total" : "NULL::bigint")}, s.workspace_total, {(walk ? "a.rn, a.created_at, a.id" : "NULL::bigint, NULL::timestamptz, NULL::uuid")},
-               {(withTotal && sincePrevious ? "t.recounted" : "true")}
-        FROM (SELECT pg_current_snapshot()::text AS snap,
+               {(withTotal && sincePrevious ? "t.recounted" : "true")}, s.exact
+        FROM (SELECT leads.list_snapshot()::text AS snap, leads.list_snapshot()::text = pg_current_snapshot()::text AS exact,
                      (SELECT coalesce(sum(c.n), 0)::bigint FROM leads.lead_counts c WHERE c.workspace_id = @WorkspaceId) AS workspace_total) s
         {(withTotal ? (sincePrevious ? AdjustedTotal(f) : $"CROSS JOIN (SELECT count(*) AS total FROM leads.leads l WHERE {f.Where}) t") : "")}
         {(walk ? $"""
@@ -95,7 +95,8 @@ internal static class Data
     /// <summary>
     /// The exact total now from the one remembered at <c>@Since</c>: <c>@Previous</c>, plus the changed leads that match
     /// now, minus those that matched then (the filter evaluated on their logged rows). Counted in full instead when the
-    /// log no longer reaches back to <c>@Since</c> (compacted) or a statement changed too many leads to list.
+    /// log no longer reaches back to <c>@Since</c> (compacted), a statement changed too many leads to list, or this server
+    /// has not yet replayed everything <c>@Since</c> counted (a standby that lags the server the entry was made on).
     /// </summary>
     private static string AdjustedTotal(LeadFilter f) => $"""
         CROSS JOIN (
@@ -106,6 +107,7 @@ internal static class Data
                              - (SELECT count(*) FROM ch l WHERE l.existed AND {f.Where})
                    END AS total
             FROM (SELECT pg_snapshot_xmin(@Since::pg_snapshot) < (SELECT h.horizon FROM leads.workspace_changes_horizon h)
+                         OR leads.snapshot_behind(@Since::pg_snapshot)
                          OR EXISTS (SELECT 1 FROM ch WHERE ch.lead_id IS NULL) AS recounted) r
         ) t
         """;
@@ -294,7 +296,9 @@ internal static class Data
 
     /// <summary>
     /// A new entry for <paramref name="f"/>. With <paramref name="previous"/> (a stale entry holding a total) the total is
-    /// that one adjusted by what changed since its snapshot, rather than counted again.
+    /// that one adjusted by what changed since its snapshot, rather than counted again — only when that snapshot is exact
+    /// (<see cref="ListCache.Entry.Exact"/>): a standby's remembered snapshot claims less than its count saw, and adjusting
+    /// from it would count those leads twice.
     /// </summary>
     private static async Task<ListCache.Entry> SnapshotAsync(NpgsqlConnection conn, LeadFilter f, bool withTotal, long upto, ListCache cache,
         ListCache.Entry? previous, CancellationToken ct)
@@ -302,7 +306,7 @@ internal static class Data
         var stride = cache.Stride;
         var head = withTotal ? ListCache.HeadSize : 0;
         var walk = Math.Max(upto + 1, head);
-        var since = withTotal && previous?.Total is not null;
+        var since = withTotal && previous is { Total: not null, Exact: true };
         await using var cmd = new NpgsqlCommand(SnapshotSql(f, withTotal, walk: walk > 1, sincePrevious: since), conn);
         f.Bind(cmd.Parameters);
         if (since)
@@ -323,19 +327,21 @@ internal static class Data
         var anchors = new List<ListCache.Anchor>();
         var ids = new List<Guid>();
         var recounted = true;
+        var exact = true;
         while (await r.ReadAsync(ct))
         {
             snapshot = r.GetString(0);
             total = r.IsDBNull(1) ? null : r.GetInt64(1);
             workspaceTotal = r.GetInt64(2);
             recounted = r.GetBoolean(6);
+            exact = r.GetBoolean(7);
             if (r.IsDBNull(3)) continue;
             var rn = r.GetInt64(3);
             if (rn <= head) ids.Add(r.GetGuid(5));
             if (rn > 1 && (rn - 1) % stride == 0) anchors.Add(new ListCache.Anchor(r.GetDateTime(4), r.GetGuid(5)));
         }
         if (withTotal) cache.CountedTotal(adjusted: !recounted);
-        return new ListCache.Entry(snapshot, total, workspaceTotal, [.. anchors], [.. ids]);
+        return new ListCache.Entry(snapshot, total, workspaceTotal, [.. anchors], [.. ids], exact);
     }
 
     /// <summary>The literal LIMIT the statement carries for a page of <paramref name="limit"/> (1–100) rows.</summary>
