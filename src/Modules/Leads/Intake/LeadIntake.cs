@@ -40,8 +40,7 @@ internal sealed class LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDete
         if (sourceId is { } sid && !await conn.ExecuteScalarAsync<bool>(new CommandDefinition(SourceExistsSql, new { Id = sid, WorkspaceId = workspaceId }, cancellationToken: ct)))
             throw ApiProblemException.Validation("sourceId", "sourceId does not name a source of this workspace.");
 
-        var score = LeadScoring.Compute(new ScoreInput(lead.Email, lead.PhoneE164, lead.Company, lead.FirstName, lead.LastName,
-            sourceId is not null, lead.MetadataKeys, LeadStatuses.New));
+        var score = LeadScoring.ForNewLead(lead, sourceId is not null);
         var id = Guid.CreateVersion7();
 
         await using var tx = await conn.BeginTransactionAsync(ct);

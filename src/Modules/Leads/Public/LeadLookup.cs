@@ -24,7 +24,7 @@ public sealed record LeadRow
     public int MetadataKeys { get; init; }
     public Guid? DuplicateOf { get; init; }
 
-    public ScoreInput ToScoreInput() => new(Email, PhoneE164, Company, FirstName, LastName, SourceId is not null, MetadataKeys, Status);
+    public ScoreInput ToScoreInput() => new(Email, LeadRules.IsValidE164(PhoneE164), Company, FirstName, LastName, SourceId is not null, MetadataKeys, Status);
 }
 
 /// <summary>Finding a lead by its path ID, with the spec's 404s: <c>lead_not_found</c> and <c>lead_merged</c> (+ <c>mergedIntoId</c>).</summary>

@@ -21,7 +21,9 @@ internal sealed class Endpoint(LeadIntake intake, NpgsqlDataSource db) : Endpoin
         {
             s.Summary = "Create a lead";
             s.Description = "Runs the intake rules (normalisation, validation, duplicate detection, scoring). At least one of email, phone, " +
-                            "firstName, lastName. 201 with the full lead and `Location`.";
+                            "firstName, lastName. A phone never refuses a lead (only its length, NUL or line breaks): it is stored as sent and the full lead's " +
+                            "`phoneE164` holds its E.164 form when it reads as a possible number (`+`, `00` and `011` prefixes honoured, else the " +
+                            "workspace's default region), else null. 201 with the full lead and `Location`.";
         });
     }
 
