@@ -197,6 +197,7 @@ app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c
 app.UseAuthentication();
 app.UseMiddleware<RateLimitMiddleware>();
 app.UseAuthorization();
+app.UseMiddleware<UnknownQueryParameters>();
 app.UseIdempotencyKeys();
 if (role.ServesApi)
 {
@@ -209,6 +210,8 @@ if (role.ServesApi)
         // Every secured endpoint can answer 401/403/429 problems; document them once here.
         c.Endpoints.Configurator = ep =>
         {
+            // Any GET answers 400 for a query parameter it does not take (UnknownQueryParameters).
+            if (ep.Verbs.Contains("GET")) ep.Description(b => b.Produces<ProblemBody>(400, Problems.ContentType));
             if (ep.AnonymousVerbs is { Length: > 0 }) return;
             ep.Description(b => b
                 .Produces<ProblemBody>(401, Problems.ContentType)
