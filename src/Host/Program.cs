@@ -212,6 +212,9 @@ if (role.ServesApi)
         {
             // Any GET answers 400 for a query parameter it does not take (UnknownQueryParameters).
             if (ep.Verbs.Contains("GET")) ep.Description(b => b.Produces<ProblemBody>(400, Problems.ContentType));
+            // Every write on /api/leads/{id}… takes If-Match and answers a stale one with 412 (spec §9, LeadVersions).
+            else if (ep.Routes.Any(r => r.StartsWith("/api/leads/{id}", StringComparison.Ordinal)))
+                ep.Description(b => b.Produces<ProblemBody>(412, Problems.ContentType));
             if (ep.AnonymousVerbs is { Length: > 0 }) return;
             ep.Description(b => b
                 .Produces<ProblemBody>(401, Problems.ContentType)

@@ -18,8 +18,13 @@ public sealed class DuplicateRef
 }
 
 /// <summary>A lead with everything (spec §3.2).</summary>
-public sealed class LeadDetail : LeadListItem
+public sealed class LeadDetail : LeadListItem, Kernel.Http.IHasETag
 {
+    /// <summary>The row version (<see cref="LeadVersions"/>); sent as the <c>ETag</c> header, not in the body.</summary>
+    [JsonIgnore] public long Version { get; init; }
+
+    [JsonIgnore] public string ETag => LeadVersions.ETag(Version);
+
     // Serialised after the list item's members (System.Text.Json writes derived members first otherwise).
     /// <summary>The phone's E.164 form when it reads as a possible number (the phone match key); null otherwise.</summary>
     [JsonPropertyOrder(1)] public string? PhoneE164 { get; init; }

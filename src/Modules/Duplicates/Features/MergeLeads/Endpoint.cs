@@ -30,8 +30,9 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
         if (survivorId == duplicateId)
             throw new ApiProblemException(422, "merge_self", "Cannot merge a lead into itself", "duplicateId must name another lead.");
         var survivor = await Retry.OnConflictAsync(
-            () => Merger.MergeAsync(db, caller.WorkspaceId, survivorId, duplicateId, r.DryRun ?? false, Actor.ApiKey(caller), ct),
+            () => Merger.MergeAsync(db, caller.WorkspaceId, survivorId, duplicateId, r.DryRun ?? false, Actor.ApiKey(caller), ct, HttpContext.Request.Headers.IfMatch),
             _ => Merger.Conflict());
-        await Send.OkAsync(survivor, ct);
+        // A dry run's survivor is a version that was never committed: no ETag for it.
+        await Send.OkAsync(r.DryRun == true ? survivor : survivor.WithETag(HttpContext.Response), ct);
     }
 }

@@ -40,6 +40,6 @@ internal sealed class Endpoint(LeadIntake intake, NpgsqlDataSource db) : Endpoin
         await using var conn = await db.OpenConnectionAsync(ct);
         var lead = await LeadReads.RequireDetailAsync(conn, caller.WorkspaceId, id, ct);
         HttpContext.Response.Headers.Location = $"/api/leads/{TypeId.Format(IdPrefix.Lead, id)}";
-        await Send.ResponseAsync(lead, 201, ct);
+        await Send.ResponseAsync(lead.WithETag(HttpContext.Response), 201, ct);
     }
 }

@@ -36,6 +36,7 @@ internal sealed class Endpoint(NpgsqlDataSource db, IEnumerable<ILeadDeletionPar
         await using var tx = await conn.BeginTransactionAsync(ct);
         // Live a moment ago but gone once locked: a concurrent merge or delete won.
         var lead = await LeadLocks.TryLockAsync(conn, tx, workspaceId, id, ct) ?? throw Gone();
+        LeadVersions.RequireMatch(HttpContext.Request.Headers.IfMatch, lead.Version);
         foreach (var p in participants) await p.OnLeadDeletingAsync(conn, tx, lead, ct);
         await Data.DeleteAsync(conn, tx, id, ct);
         await tx.CommitAsync(ct);

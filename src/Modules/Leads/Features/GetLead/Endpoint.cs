@@ -29,6 +29,6 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
         var id = LeadLookup.ParseOrNotFound(r.Id);
         await using var conn = await db.OpenConnectionAsync(ct);
         var lead = await LeadReads.RequireDetailAsync(conn, HttpContext.Caller().WorkspaceId, id, ct);
-        await Send.OkAsync(lead, ct);
+        await Send.OkAsync(lead.WithETag(HttpContext.Response), ct);
     }
 }

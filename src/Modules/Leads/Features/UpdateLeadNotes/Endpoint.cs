@@ -30,7 +30,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
         await using var conn = await db.OpenConnectionAsync(ct);
         await using (var tx = await conn.BeginTransactionAsync(ct))
         {
-            var lead = await LeadLookup.LockAsync(conn, tx, caller.WorkspaceId, id, ct);
+            var lead = await LeadLookup.LockAsync(conn, tx, caller.WorkspaceId, id, ct, HttpContext.Request.Headers.IfMatch);
             if (lead.Notes != notes)
             {
                 await Data.SetNotesAsync(conn, tx, id, notes, ct);
@@ -38,6 +38,6 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
             }
             await tx.CommitAsync(ct);
         }
-        await Send.OkAsync(await LeadReads.RequireDetailAsync(conn, caller.WorkspaceId, id, ct), ct);
+        await Send.OkAsync((await LeadReads.RequireDetailAsync(conn, caller.WorkspaceId, id, ct)).WithETag(HttpContext.Response), ct);
     }
 }

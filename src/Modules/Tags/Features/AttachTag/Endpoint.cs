@@ -61,7 +61,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await LeadLookup.LockAsync(conn, tx, caller.WorkspaceId, leadId, ct);
+        await LeadLookup.LockAsync(conn, tx, caller.WorkspaceId, leadId, ct, HttpContext.Request.Headers.IfMatch);
         var tag = await Data.EnsureTagAsync(conn, tx, caller.WorkspaceId, name, ct);
         var attached = await Data.LinkAsync(conn, tx, caller.WorkspaceId, leadId, tag.Id, ct);
         if (attached)
@@ -70,6 +70,8 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response
                 new { tagId = TypeId.Format(IdPrefix.Tag, tag.Id), name = tag.Name }, Actor.ApiKey(caller), ct);
             await LeadWriter.TouchAsync(conn, tx, leadId, ct);
         }
+        // Spec §9: a write on a lead answers the lead's (new) version.
+        HttpContext.Response.Headers.ETag = await LeadVersions.CurrentETagAsync(conn, tx, leadId, ct);
         await tx.CommitAsync(ct);
         return (tag, attached);
     }

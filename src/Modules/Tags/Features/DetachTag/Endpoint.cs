@@ -31,7 +31,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         // The lead answers first, so a missing lead is reported as such whatever the tag ID looks like.
-        await LeadLookup.LockAsync(conn, tx, caller.WorkspaceId, leadId, ct);
+        await LeadLookup.LockAsync(conn, tx, caller.WorkspaceId, leadId, ct, HttpContext.Request.Headers.IfMatch);
         var name = TypeId.TryParse(r.TagId, IdPrefix.Tag, out var tagId)
             ? await Data.UnlinkAsync(conn, tx, caller.WorkspaceId, leadId, tagId, ct)
             : null;
@@ -39,6 +39,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
         await LeadEvents.AppendAsync(conn, tx, caller.WorkspaceId, leadId, LeadEvents.TagRemoved,
             new { tagId = TypeId.Format(IdPrefix.Tag, tagId), name }, Actor.ApiKey(caller), ct);
         await LeadWriter.TouchAsync(conn, tx, leadId, ct);
+        HttpContext.Response.Headers.ETag = await LeadVersions.CurrentETagAsync(conn, tx, leadId, ct);
         await tx.CommitAsync(ct);
         await Send.NoContentAsync(ct);
     }
