@@ -19,7 +19,8 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
         Summary(s =>
         {
             s.Summary = "Assign a lead to a member, or unassign it";
-            s.Description = "200 with the full lead; `assigned` event `{from, to}` when it changes. Unknown or other-workspace user → 400.";
+            s.Description = "200 with the full lead; `assigned` event `{from, to}` when it changes. Unknown or other-workspace user → 400." +
+                            "`If-Match` with a stale ETag (of `:id`) is a 412 `precondition_failed` carrying the current `ETag`; nothing changes. The answer carries the lead's new `ETag`.";
         });
     }
 

@@ -17,7 +17,8 @@ internal sealed class Endpoint(NpgsqlDataSource db, IEnumerable<ILeadDeletionPar
         Summary(s =>
         {
             s.Summary = "Delete a lead for good";
-            s.Description = "204. The lead, its events (with those of leads merged into it), tag links and duplicate links are gone; deleting a primary promotes its oldest duplicate.";
+            s.Description = "204. The lead, its events (with those of leads merged into it), tag links and duplicate links are gone; deleting a primary promotes its oldest duplicate." +
+                            "`If-Match` with a stale ETag (of `:id`) is a 412 `precondition_failed` carrying the current `ETag`; nothing changes.";
         });
     }
 

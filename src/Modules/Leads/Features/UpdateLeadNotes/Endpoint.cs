@@ -18,7 +18,8 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
         Summary(s =>
         {
             s.Summary = "Replace a lead's notes";
-            s.Description = "200 with the full lead; `notes_updated` event when the notes change.";
+            s.Description = "200 with the full lead; `notes_updated` event when the notes change." +
+                            "`If-Match` with a stale ETag (of `:id`) is a 412 `precondition_failed` carrying the current `ETag`; nothing changes. The answer carries the lead's new `ETag`.";
         });
     }
 

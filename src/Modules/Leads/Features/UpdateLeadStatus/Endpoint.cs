@@ -18,7 +18,8 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
         Summary(s =>
         {
             s.Summary = "Change a lead's status";
-            s.Description = "200 with the full lead. Records `status_changed` (none when unchanged) and rescoring's `score_changed`.";
+            s.Description = "200 with the full lead. Records `status_changed` (none when unchanged) and rescoring's `score_changed`." +
+                            "`If-Match` with a stale ETag (of `:id`) is a 412 `precondition_failed` carrying the current `ETag`; nothing changes. The answer carries the lead's new `ETag`.";
         });
     }
 

@@ -20,7 +20,8 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
         {
             s.Summary = "Remove a tag from a lead";
             s.Description = "204, with a `tag_removed` event. 404 `lead_not_found` / `lead_merged` for the lead; 404 `tag_not_found` " +
-                            "when the lead does not carry the tag. The tag itself stays in the workspace (see `DELETE /api/tags/{id}`).";
+                            "when the lead does not carry the tag. The tag itself stays in the workspace (see `DELETE /api/tags/{id}`)." +
+                            "`If-Match` with a stale ETag (of `:id`) is a 412 `precondition_failed` carrying the current `ETag`; nothing changes. The 204 carries the lead's new `ETag`.";
         });
     }
 
