@@ -219,6 +219,7 @@ app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c
 app.UseAuthentication();
 app.UseMiddleware<RateLimitMiddleware>();
 app.UseAuthorization();
+app.UseMiddleware<UnknownQueryParameters>();
 app.UseIdempotencyKeys();
 if (role.ServesApi)
 {

@@ -38,6 +38,9 @@ public sealed class ApiProblemException(int status, string code, string title, s
     public IDictionary<string, string[]>? Errors { get; } = errors;
     public IDictionary<string, object?>? Extensions { get; } = extensions;
 
+    /// <summary>Response headers the problem answer carries (a 412's current <c>ETag</c>).</summary>
+    public IDictionary<string, string>? Headers { get; init; }
+
     public static ApiProblemException NotFound(string code, string what) => new(404, code, $"{what} not found",
         $"No {what.ToLowerInvariant()} with that ID exists in this workspace.");
 
@@ -64,6 +67,7 @@ public static class ProblemCodes
     public const string InsufficientRole = "insufficient_role";
     public const string RateLimited = "rate_limited";
     public const string Conflict = "conflict";
+    public const string PreconditionFailed = "precondition_failed";
     public const string InternalError = "internal_error";
     public const string DatabaseUnavailable = "database_unavailable";
 }
@@ -95,6 +99,16 @@ public static class Problems
         await JsonSerializer.SerializeAsync(ctx.Response.Body, body, JsonConventions.Options, ctx.RequestAborted);
     }
 
-    public static Task WriteAsync(HttpContext ctx, ApiProblemException p) =>
-        WriteAsync(ctx, p.Status, p.Code, p.Title, p.Detail, p.Errors, p.Extensions);
+    public static Task WriteAsync(HttpContext ctx, ApiProblemException p)
+    {
+        if (p.Headers is not null && !ctx.Response.HasStarted)
+            foreach (var (name, value) in p.Headers) ctx.Response.Headers[name] = value;
+        return WriteAsync(ctx, p.Status, p.Code, p.Title, p.Detail, p.Errors, p.Extensions);
+    }
+}
+
+/// <summary>A response body that stands for one version of a resource: the response carries it as <c>ETag</c>.</summary>
+public interface IHasETag
+{
+    string ETag { get; }
 }

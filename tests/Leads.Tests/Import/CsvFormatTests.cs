@@ -49,6 +49,22 @@ public sealed class CsvFormatTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task A_spreadsheet_export_keeps_every_row_whatever_its_phone_format()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        string[] phones = ["(247) 604-6018", "+1 955 604 5570", "247.604.6019", "2476046020", "555-0100", "ext. 12", "0049 30 1234567", "n/a"];
+        var csv = "\uFEFFEmail Address,First Name,Last Name,Phone Number,Company Name,Lead Owner,Notes\r\n" +
+                  string.Concat(phones.Select((p, i) => $"p{i}@acme.io,Pat{i},Lee,\"{p}\",Acme,Sam,\"called, no answer\"\r\n"));
+        var s = await ws.ImportAsync(Encoding.UTF8.GetBytes(csv));
+        (s.Long("created"), s.Long("failed")).ShouldBe((phones.Length, 0), s.ToJsonString());
+        var leads = await ws.LeadsAsync();
+        leads.Select(l => l["phone"]!.GetValue<string>()).ShouldBe(phones);
+        var detail = await ws.Read.GetObjectAsync($"/api/leads/{leads[0].Id()}");
+        detail["phoneE164"]!.GetValue<string>().ShouldBe("+12476046018");
+        detail["metadata"]!["Lead Owner"]!.GetValue<string>().ShouldBe("Sam");
+    }
+
+    [Fact]
     public async Task Quoted_fields_hold_delimiters_quotes_and_newlines_and_lines_count_physically()
     {
         var ws = await api.CreateWorkspaceAsync();

@@ -26,6 +26,7 @@ public sealed class HostileInputTests(ApiFactory api) : IClassFixture<ApiFactory
     [InlineData("firstName")]
     [InlineData("lastName")]
     [InlineData("company")]
+    [InlineData("phone")]
     [InlineData("notes")]
     [InlineData("metadata")]
     public async Task Lead_fields_round_trip_exactly_or_are_a_400_naming_the_field(string field)
@@ -41,6 +42,12 @@ public sealed class HostileInputTests(ApiFactory api) : IClassFixture<ApiFactory
             var r = await ws.Full.PostAsync("/api/leads", Http.Json(body.ToJsonString()));
             var text = await r.Content.ReadAsStringAsync();
             ((int)r.StatusCode).ShouldBeLessThan(500, $"{field} {JsonSerializer.Serialize(s)}: {text}");
+            if (field == "phone")
+            {
+                // §8: a phone never costs a lead — only its length (40) and NUL or line breaks may refuse it.
+                var mustFail = Trimmed(s) is { } t && (t.Length > 40 || t.IndexOfAny(['\0', '\r', '\n']) >= 0);
+                (r.StatusCode == HttpStatusCode.BadRequest).ShouldBe(mustFail, $"phone {JsonSerializer.Serialize(s)}: {text}");
+            }
             if (r.StatusCode == HttpStatusCode.BadRequest)
             {
                 JsonNode.Parse(text)!["errors"]![field].ShouldNotBeNull($"{field} {JsonSerializer.Serialize(s)}: {text}");

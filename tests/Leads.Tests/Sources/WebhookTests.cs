@@ -168,7 +168,8 @@ public sealed class WebhookTests(ApiFactory api) : IClassFixture<ApiFactory>
     [InlineData("""{"firstName":"   ","company":"Acme"}""", "validation_failed", "body")]
     [InlineData("""{"email":"not-an-email"}""", "validation_failed", "email")]
     [InlineData("""{"e_mail":"not-an-email"}""", "validation_failed", "e_mail")]
-    [InlineData("""{"phone":"12","firstName":"Bo"}""", "validation_failed", "phone")]
+    [InlineData("""{"phone":"12\n34","firstName":"Bo"}""", "validation_failed", "phone")]
+    [InlineData("""{"phone":"12345678901234567890123456789012345678901","firstName":"Bo"}""", "validation_failed", "phone")]
     public async Task Bad_payloads_are_400_naming_the_field_and_create_nothing(string json, string code, string field)
     {
         var ws = await api.CreateWorkspaceAsync();

@@ -84,6 +84,51 @@ internal sealed class DuplicateDetector : IDuplicateDetector
         throw new InvalidOperationException("Duplicate group kept changing while flagging a new lead.");
     }
 
+    // Live primaries among the candidates that are older than the edited lead, oldest first.
+    private const string OldestOlderPrimarySql = """
+        SELECT id FROM leads.v_leads
+        WHERE id = ANY(@Ids) AND duplicate_of IS NULL AND (created_at, id) < (@CreatedAt, @LeadId)
+        ORDER BY created_at, id
+        LIMIT 1
+        FOR KEY SHARE
+        """;
+
+    /// <summary>
+    /// Spec §9. A duplicate stays in its group while one of its new keys still equals a key of the group (its
+    /// primary or a sibling). Otherwise — and for a lead that is a primary — it joins the group of the oldest live
+    /// primary among its matches that is older than itself (an edit never pulls an older lead under a younger one), or
+    /// stands alone as a primary. Same locks as intake, so an edit and an intake of the same person serialise.
+    /// </summary>
+    public async Task<DuplicateMatch?> RedetectAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, EditedLeadKeys lead, CancellationToken ct)
+    {
+        if (lead.EmailNorm is null && lead.PhoneE164 is null) return null;
+        await WorkspaceIntakeLock.SharedAsync(conn, tx, workspaceId, ct);
+        foreach (var key in LockKeys(workspaceId, lead.EmailNorm, lead.PhoneE164))
+            await conn.ExecuteAsync(new CommandDefinition(LockSql, new { Key = key }, tx, cancellationToken: ct));
+
+        var dismissed = await DismissedPairs.PartnersAsync(conn, tx, lead.Id, ct);
+        var matches = (await conn.QueryAsync<Match>(new CommandDefinition(MatchesSql,
+                new { WorkspaceId = workspaceId, Email = lead.EmailNorm, Phone = lead.PhoneE164 }, tx, cancellationToken: ct)))
+            .Where(m => m.Id != lead.Id && !dismissed.Contains(m.Id)).ToList();
+        if (lead.DuplicateOf is { } current && !dismissed.Contains(current) && GroupMatch(lead, matches, current) is { } stays)
+            return stays;
+
+        var primaries = matches.Select(m => m.DuplicateOf ?? m.Id).Where(p => p != lead.Id && !dismissed.Contains(p)).Distinct().ToArray();
+        if (primaries.Length == 0) return null;
+        var chosen = await conn.ExecuteScalarAsync<Guid?>(new CommandDefinition(OldestOlderPrimarySql,
+            new { Ids = primaries, lead.CreatedAt, LeadId = lead.Id }, tx, cancellationToken: ct));
+        return chosen is { } primary ? GroupMatch(lead, matches, primary) : null;
+    }
+
+    private static DuplicateMatch? GroupMatch(EditedLeadKeys lead, List<Match> matches, Guid primary)
+    {
+        var group = matches.Where(m => m.Id == primary || m.DuplicateOf == primary).ToList();
+        var matchedOn = new List<string>(2);
+        if (lead.EmailNorm is not null && group.Any(m => m.EmailNorm == lead.EmailNorm)) matchedOn.Add("email");
+        if (lead.PhoneE164 is not null && group.Any(m => m.PhoneE164 == lead.PhoneE164)) matchedOn.Add("phone");
+        return matchedOn.Count == 0 ? null : new DuplicateMatch(primary, [.. matchedOn]);
+    }
+
     /// <summary>One lock key per match key, sorted, so every transaction takes them in the same order.</summary>
     internal static IEnumerable<string> LockKeys(Guid workspaceId, string? emailNorm, string? phoneE164)
     {

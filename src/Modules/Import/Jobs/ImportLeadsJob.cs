@@ -210,7 +210,7 @@ public sealed class ImportLeadsJob
                 map ??= ColumnMap.From(records.Header);
                 var (lead, error) = Validate(records.Fields, map, region);
                 if (lead is null) batch.Errors.Add(new RowError(records.RowNo, records.Line, error!, [.. records.Fields.Select(Storable)]));
-                else batch.Accepted.Add(new Accepted(ids.Next(), lead, Score(lead, job.SourceId is not null)));
+                else batch.Accepted.Add(new Accepted(ids.Next(), lead, LeadScoring.ForNewLead(lead, job.SourceId is not null).Score));
                 if (batch.Count < Options.ChunkRows) continue;
                 await chunks.WriteAsync(batch, ct);
                 batch = new Batch();
@@ -236,9 +236,6 @@ public sealed class ImportLeadsJob
         var (lead, errors) = LeadRules.Normalize(map.ToInput(fields), region);
         return lead is null ? (null, string.Join(" ", errors.Values)) : (lead, null);
     }
-
-    private static int Score(NormalizedLead l, bool hasSource) => LeadScoring.Compute(new ScoreInput(
-        l.Email, l.PhoneE164, l.Company, l.FirstName, l.LastName, hasSource, l.MetadataKeys, LeadStatuses.New)).Score;
 
     // PostgreSQL text cannot hold NUL; the error report shows it as U+FFFD.
     private static string Storable(string s) => s.Contains('\0') ? s.Replace('\0', '\uFFFD') : s;

@@ -3,6 +3,7 @@ using Dapper;
 using Kernel.Http;
 using Kernel.Ids;
 using Kernel.Security;
+using Modules.Leads.Data;
 using Modules.Leads.Public;
 using Npgsql;
 
@@ -15,12 +16,6 @@ namespace Modules.Leads.Intake;
 /// </summary>
 internal sealed class LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDetector> detectors)
 {
-    private const string RegionSql = "SELECT default_region FROM access.v_workspaces WHERE id = @WorkspaceId";
-
-    private const string SourceExistsSql = """
-        SELECT EXISTS (SELECT 1 FROM leads.sources WHERE id = @Id AND workspace_id = @WorkspaceId AND deleted_at IS NULL)
-        """;
-
     private const string InsertSql = """
         INSERT INTO leads.leads (id, workspace_id, email, email_norm, first_name, last_name, phone, phone_e164, company,
                                  status, score, created_score, source_id, notes, metadata, channel,
@@ -33,16 +28,15 @@ internal sealed class LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDete
     public async Task<Guid> CreateAsync(Guid workspaceId, LeadInput input, Guid? sourceId, string channel, Actor actor, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var region = await conn.ExecuteScalarAsync<string>(new CommandDefinition(RegionSql, new { WorkspaceId = workspaceId }, cancellationToken: ct)) ?? "US";
+        var region = await IntakeLookups.RegionAsync(conn, null, workspaceId, ct);
         var (lead, errors) = LeadRules.Normalize(input, region);
         if (lead is null)
             throw new ApiProblemException(400, ProblemCodes.ValidationFailed, "Validation failed", "One or more fields are invalid; see errors.",
                 errors.ToDictionary(e => e.Key, e => new[] { e.Value }));
-        if (sourceId is { } sid && !await conn.ExecuteScalarAsync<bool>(new CommandDefinition(SourceExistsSql, new { Id = sid, WorkspaceId = workspaceId }, cancellationToken: ct)))
+        if (sourceId is { } sid && !await IntakeLookups.SourceExistsAsync(conn, null, workspaceId, sid, ct))
             throw ApiProblemException.Validation("sourceId", "sourceId does not name a source of this workspace.");
 
-        var score = LeadScoring.Compute(new ScoreInput(lead.Email, lead.PhoneE164, lead.Company, lead.FirstName, lead.LastName,
-            sourceId is not null, lead.MetadataKeys, LeadStatuses.New));
+        var score = LeadScoring.ForNewLead(lead, sourceId is not null);
         var id = Guid.CreateVersion7();
 
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -72,8 +66,7 @@ internal sealed class LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDete
             MatchedOn = match?.MatchedOn,
         }, tx, cancellationToken: ct));
         if (match is not null)
-            await LeadEvents.AppendAsync(conn, tx, workspaceId, id, LeadEvents.DuplicateFlagged,
-                new { primaryId = TypeId.Format(IdPrefix.Lead, match.PrimaryId), matchedOn = match.MatchedOn }, actor, ct);
+            await LeadEvents.AppendAsync(conn, tx, workspaceId, id, LeadEvents.DuplicateFlagged, LeadEvents.DuplicateFlaggedData(match), actor, ct);
         await tx.CommitAsync(ct);
         LeadsTelemetry.LeadsCreated(channel);
         return id;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Kernel.Http;
+using Kernel.Ids;
 using Kernel.Security;
 using Npgsql;
 
@@ -18,6 +19,8 @@ public static class LeadEvents
     public const string Assigned = "assigned";
     public const string Unassigned = "unassigned";
     public const string DuplicateFlagged = "duplicate_flagged";
+    public const string DuplicateCleared = "duplicate_cleared";
+    public const string LeadUpdated = "lead_updated";
     public const string Merged = "merged";
 
     /// <summary>Appends one event; its parameters come from <see cref="Args"/> (named so a caller can batch it with its own statement).</summary>
@@ -25,6 +28,10 @@ public static class LeadEvents
         INSERT INTO leads.events (id, workspace_id, lead_id, type, data, actor_type, actor_id, actor_name)
         VALUES (@EventId, @WorkspaceId, @LeadId, @EventType, @EventData::jsonb, @ActorType, @ActorId, @ActorName)
         """;
+
+    /// <summary>The <c>duplicate_flagged</c> event's data, the same on every path (intake, import, edit).</summary>
+    public static object DuplicateFlaggedData(DuplicateMatch match) =>
+        new { primaryId = TypeId.Format(IdPrefix.Lead, match.PrimaryId), matchedOn = match.MatchedOn };
 
     internal static object Args(Guid workspaceId, Guid leadId, string type, object data, Actor actor) => new
     {

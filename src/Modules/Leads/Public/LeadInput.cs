@@ -23,6 +23,9 @@ public sealed record NormalizedLead
     public string? LastName { get; init; }
     public string? Phone { get; init; }
     public string? PhoneE164 { get; init; }
+
+    /// <summary>Whether the phone is a valid, assigned number (not only a possible one): scoring rewards it.</summary>
+    public bool PhoneValid { get; init; }
     public string? Company { get; init; }
     public string? Notes { get; init; }
     public string MetadataJson { get; init; } = "{}";

@@ -1,6 +1,7 @@
 using Dapper;
 using Kernel.Http;
 using Kernel.Ids;
+using Microsoft.Extensions.Primitives;
 using Npgsql;
 
 namespace Modules.Leads.Public;
@@ -24,7 +25,10 @@ public sealed record LeadRow
     public int MetadataKeys { get; init; }
     public Guid? DuplicateOf { get; init; }
 
-    public ScoreInput ToScoreInput() => new(Email, PhoneE164, Company, FirstName, LastName, SourceId is not null, MetadataKeys, Status);
+    /// <summary>The row version when it was locked (<see cref="LeadVersions"/>).</summary>
+    public long Version { get; init; }
+
+    public ScoreInput ToScoreInput() => new(Email, LeadRules.IsValidE164(PhoneE164), Company, FirstName, LastName, SourceId is not null, MetadataKeys, Status);
 }
 
 /// <summary>Finding a lead by its path ID, with the spec's 404s: <c>lead_not_found</c> and <c>lead_merged</c> (+ <c>mergedIntoId</c>).</summary>
@@ -40,9 +44,26 @@ public static class LeadLookup
     public static Guid ParseOrNotFound(string id) =>
         TypeId.TryParse(id, IdPrefix.Lead, out var g) ? g : throw NotFound();
 
-    /// <summary>Locks the lead row for the rest of the transaction, or throws the right 404.</summary>
-    public static async Task<LeadRow> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid id, CancellationToken ct) =>
-        await LeadLocks.TryLockAsync(conn, tx, workspaceId, id, ct) ?? throw await MissingAsync(conn, tx, workspaceId, id, ct);
+    /// <summary>
+    /// Locks the lead row for the rest of the transaction, or throws the right 404; with the request's
+    /// <c>If-Match</c>, throws 412 when the locked row is another version (<see cref="LeadVersions"/>).
+    /// </summary>
+    public static async Task<LeadRow> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid id, CancellationToken ct,
+        StringValues ifMatch = default)
+    {
+        var lead = await LeadLocks.TryLockAsync(conn, tx, workspaceId, id, ct) ?? throw await MissingAsync(conn, tx, workspaceId, id, ct);
+        LeadVersions.RequireMatch(ifMatch, lead.Version);
+        return lead;
+    }
+
+    /// <summary><see cref="LockAsync"/> for an edit of the lead's fields (<c>FOR NO KEY UPDATE</c>, see <see cref="LeadLocks"/>).</summary>
+    public static async Task<LeadRow> LockForEditAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid id, CancellationToken ct,
+        StringValues ifMatch = default)
+    {
+        var lead = await LeadLocks.TryLockForEditAsync(conn, tx, workspaceId, id, ct) ?? throw await MissingAsync(conn, tx, workspaceId, id, ct);
+        LeadVersions.RequireMatch(ifMatch, lead.Version);
+        return lead;
+    }
 
     public static async Task EnsureExistsAsync(NpgsqlConnection conn, Guid workspaceId, Guid id, CancellationToken ct)
     {
@@ -74,12 +95,20 @@ public static class LeadLookup
 /// <summary>Locks taken by a merge: both leads, in a fixed order, so opposing merges queue instead of deadlocking.</summary>
 public static class LeadLocks
 {
-    private const string TryLockSql = """
+    private const string TryLockSql = RowSql + "FOR UPDATE";
+
+    // An edit changes no key: FOR NO KEY UPDATE still queues it behind every other writer of the lead, but lets intake
+    // flag a new duplicate against it meanwhile (the FK check's KEY SHARE), so an edit waiting on intake's match-key
+    // locks cannot deadlock with an intake waiting on the lead.
+    private const string TryLockForEditSql = RowSql + "FOR NO KEY UPDATE";
+
+    private const string RowSql = """
         SELECT id, workspace_id, email, first_name, last_name, phone, phone_e164, company, notes, status, score,
-               source_id, assigned_to, (SELECT count(*) FROM jsonb_object_keys(metadata))::int AS metadata_keys, duplicate_of
+               source_id, assigned_to, (SELECT count(*) FROM jsonb_object_keys(metadata))::int AS metadata_keys, duplicate_of,
+               xmin::text::bigint AS version
         FROM leads.leads
         WHERE id = @Id AND workspace_id = @WorkspaceId
-        FOR UPDATE
+
         """;
 
     private const string LockAllSql = "SELECT id FROM leads.leads WHERE workspace_id = @WorkspaceId AND id = ANY(@Ids) ORDER BY id FOR UPDATE";
@@ -90,6 +119,9 @@ public static class LeadLocks
     /// </summary>
     public static async Task<Guid[]> LockAllAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid[] ids, CancellationToken ct) =>
         [.. await conn.QueryAsync<Guid>(new CommandDefinition(LockAllSql, new { WorkspaceId = workspaceId, Ids = ids }, tx, cancellationToken: ct))];
+
+    internal static Task<LeadRow?> TryLockForEditAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid id, CancellationToken ct) =>
+        conn.QuerySingleOrDefaultAsync<LeadRow>(new CommandDefinition(TryLockForEditSql, new { Id = id, WorkspaceId = workspaceId }, tx, cancellationToken: ct));
 
     /// <summary>Locks the lead if it still exists; null when it is gone (merged or deleted meanwhile).</summary>
     public static Task<LeadRow?> TryLockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid id, CancellationToken ct) =>

@@ -11,7 +11,7 @@ public static class LeadReads
     // Member names come through Access's published view; a removed member's leads are already unassigned.
     private const string DetailSql = """
         SELECT l.id, l.first_name, l.last_name, l.email, l.phone, l.company, l.status, l.score,
-               l.duplicate_of IS NOT NULL AS is_duplicate, l.created_at, l.notes, l.metadata, l.channel, l.updated_at,
+               l.duplicate_of IS NOT NULL AS is_duplicate, l.created_at, l.phone_e164, l.notes, l.metadata, l.channel, l.updated_at, l.xmin::text::bigint AS version,
                s.id, s.name, CASE WHEN s.deleted_at IS NOT NULL THEN true END AS deleted,
                m.id, m.name,
                l.duplicate_of AS id, coalesce(l.duplicate_matched_on, '{}') AS matched_on

@@ -37,12 +37,7 @@ public static partial class LeadRules
 
         if (email is not null && !errors.ContainsKey("email") && !IsEmail(email)) errors["email"] = "email is not a valid address.";
 
-        string? e164 = null;
-        if (phone is not null && !errors.ContainsKey("phone"))
-        {
-            e164 = ToE164(phone, defaultRegion);
-            if (e164 is null) errors["phone"] = "phone is not a valid phone number.";
-        }
+        var (e164, phoneValid) = phone is null || errors.ContainsKey("phone") ? (null, false) : NormalizePhone(phone, defaultRegion);
 
         var metadataJson = "{}";
         var metadataKeys = 0;
@@ -68,6 +63,7 @@ public static partial class LeadRules
             LastName = last,
             Phone = phone,
             PhoneE164 = e164,
+            PhoneValid = phoneValid,
             Company = company,
             Notes = notes,
             MetadataJson = metadataJson,
@@ -75,19 +71,50 @@ public static partial class LeadRules
         }, errors);
     }
 
-    /// <summary>E.164 form of a phone number, or null when it is not a valid number for the region.</summary>
-    public static string? ToE164(string phone, string defaultRegion)
+    /// <summary>
+    /// The phone's match key (spec §8): its E.164 form when libphonenumber reads it as a <em>possible</em> number, else
+    /// null — a phone is stored as sent whatever this says. An explicit <c>+</c> is honoured; so are the <c>00</c> and
+    /// <c>011</c> international prefixes, unless the number is already valid in <paramref name="defaultRegion"/> as
+    /// dialled there (keeping every key stored before §8, when only valid numbers were accepted, exactly as it was).
+    /// Otherwise the default region applies. Numbers only possible as a local number (7 US digits, no area code)
+    /// get no key: they would match strangers across the country. <c>Valid</c> says whether the number is also
+    /// a valid, assigned number (what scoring rewards).
+    /// </summary>
+    public static (string? E164, bool Valid) NormalizePhone(string phone, string defaultRegion)
     {
-        try
-        {
-            var n = Phones.Parse(phone, defaultRegion);
-            return Phones.IsValidNumber(n) ? Phones.Format(n, PhoneNumberFormat.E164) : null;
-        }
-        catch (NumberParseException)
-        {
-            return null;
-        }
+        if (phone.StartsWith('+')) return Key(Parse(phone, "ZZ"));
+        var national = Parse(phone, defaultRegion);
+        if (national is not null && Phones.IsValidNumber(national)) return (Phones.Format(national, PhoneNumberFormat.E164), true);
+        if (InternationalPrefixed(phone) is { } plus && Key(Parse(plus, "ZZ")) is { E164: not null } international) return international;
+        return Key(national);
     }
+
+    /// <summary>Whether a stored E.164 key is a valid, assigned number (scoring's <c>valid_phone</c>).</summary>
+    public static bool IsValidE164(string? e164) => e164 is not null && Parse(e164, "ZZ") is { } n && Phones.IsValidNumber(n);
+
+    private static (string? E164, bool Valid) Key(PhoneNumber? n) =>
+        n is not null && Phones.IsPossibleNumberWithReason(n) == PhoneNumberUtil.ValidationResult.IS_POSSIBLE
+            ? (Phones.Format(n, PhoneNumberFormat.E164), Phones.IsValidNumber(n))
+            : (null, false);
+
+    private static PhoneNumber? Parse(string phone, string region)
+    {
+        try { return Phones.Parse(phone, region); }
+        catch (NumberParseException) { return null; }
+    }
+
+    // "00 49 30 1234567" / "011-49-30-1234567" → "+4930 1234567"; null for anything else or anything with letters.
+    private static string? InternationalPrefixed(string phone)
+    {
+        if (!PhoneCharacters().IsMatch(phone)) return null;
+        var digits = string.Concat(phone.Where(char.IsAsciiDigit));
+        return digits.StartsWith("011", StringComparison.Ordinal) ? "+" + digits[3..]
+             : digits.StartsWith("00", StringComparison.Ordinal) ? "+" + digits[2..]
+             : null;
+    }
+
+    [GeneratedRegex(@"^[0-9 ().\-/]+$")]
+    private static partial Regex PhoneCharacters();
 
     public static bool IsEmail(string email) => email.Length <= LeadLimits.Email && EmailPattern().IsMatch(email);
 

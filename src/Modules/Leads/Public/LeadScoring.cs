@@ -2,7 +2,7 @@ namespace Modules.Leads.Public;
 
 /// <summary>What the scoring rules look at.</summary>
 public readonly record struct ScoreInput(
-    string? Email, string? PhoneE164, string? Company, string? FirstName, string? LastName,
+    string? Email, bool PhoneValid, string? Company, string? FirstName, string? LastName,
     bool HasSource, int MetadataKeys, string Status);
 
 public readonly record struct ScoreReason(string Rule, int Points);
@@ -29,7 +29,7 @@ public static class LeadScoring
             else if (Domains.FreeMail.Contains(domain)) reasons.Add(new("free_email_domain", 5));
             else reasons.Add(new("business_email_domain", 15));
         }
-        if (i.PhoneE164 is not null) reasons.Add(new("valid_phone", 15));
+        if (i.PhoneValid) reasons.Add(new("valid_phone", 15));
         if (i.Company is not null) reasons.Add(new("company_present", 10));
         if (i.FirstName is not null && i.LastName is not null) reasons.Add(new("full_name", 10));
         else if (i.FirstName is not null || i.LastName is not null) reasons.Add(new("partial_name", 5));
@@ -48,6 +48,10 @@ public static class LeadScoring
         var total = Math.Clamp(reasons.Sum(r => r.Points), 0, 100);
         return new ScoreResult(total, reasons);
     }
+
+    /// <summary>The score a lead is created with (status <c>new</c>), on every intake path.</summary>
+    public static ScoreResult ForNewLead(NormalizedLead l, bool hasSource) => Compute(new ScoreInput(
+        l.Email, l.PhoneValid, l.Company, l.FirstName, l.LastName, hasSource, l.MetadataKeys, LeadStatuses.New));
 
     public static string Qualification(int score) => score >= HotThreshold ? "hot" : score >= WarmThreshold ? "warm" : "cold";
 

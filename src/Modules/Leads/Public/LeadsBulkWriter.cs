@@ -131,7 +131,7 @@ public static class LeadsBulkWriter
 
     /// <summary>The <c>duplicate_flagged</c> event data, serialised exactly as single intake writes it.</summary>
     private static string FlagData(DuplicateMatch d) =>
-        JsonSerializer.Serialize(new { primaryId = TypeId.Format(IdPrefix.Lead, d.PrimaryId), matchedOn = d.MatchedOn }, JsonConventions.Options);
+        JsonSerializer.Serialize(LeadEvents.DuplicateFlaggedData(d), JsonConventions.Options);
 
     private static async ValueTask WriteTextAsync(NpgsqlBinaryImporter copy, string? value, CancellationToken ct)
     {

@@ -18,7 +18,8 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
         {
             s.Summary = "Merge a duplicate into this lead";
             s.Description = "Folds `duplicateId` into `:id` in one transaction and answers the survivor. 422 `merge_self`; 409 `merge_conflict` " +
-                            "when a concurrent merge or delete changed either lead first; `dryRun: true` writes nothing.";
+                            "when a concurrent merge or delete changed either lead first; `dryRun: true` writes nothing." +
+                            "`If-Match` with a stale ETag (of `:id`) is a 412 `precondition_failed` carrying the current `ETag`; nothing changes. The answer carries the lead's new `ETag`.";
         });
     }
 
@@ -30,8 +31,9 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
         if (survivorId == duplicateId)
             throw new ApiProblemException(422, "merge_self", "Cannot merge a lead into itself", "duplicateId must name another lead.");
         var survivor = await Retry.OnConflictAsync(
-            () => Merger.MergeAsync(db, caller.WorkspaceId, survivorId, duplicateId, r.DryRun ?? false, Actor.ApiKey(caller), ct),
+            () => Merger.MergeAsync(db, caller.WorkspaceId, survivorId, duplicateId, r.DryRun ?? false, Actor.ApiKey(caller), ct, HttpContext.Request.Headers.IfMatch),
             _ => Merger.Conflict());
-        await Send.OkAsync(survivor, ct);
+        // A dry run's survivor is a version that was never committed: no ETag for it.
+        await Send.OkAsync(r.DryRun == true ? survivor : survivor.WithETag(HttpContext.Response), ct);
     }
 }

@@ -21,7 +21,7 @@ internal static class Merger
         "Another merge or delete changed one of these leads first. Re-read both and retry if still needed.");
 
     public static async Task<LeadDetail> MergeAsync(NpgsqlDataSource db, Guid workspaceId, Guid survivorId, Guid duplicateId,
-        bool dryRun, Actor actor, CancellationToken ct)
+        bool dryRun, Actor actor, CancellationToken ct, Microsoft.Extensions.Primitives.StringValues ifMatch = default)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         // IDs that are not live leads when the request starts are plain 404s (not found / merged away), the survivor's first.
@@ -33,6 +33,7 @@ internal static class Merger
         var second = await LeadLocks.TryLockAsync(conn, tx, workspaceId, firstId == survivorId ? duplicateId : survivorId, ct);
         if (first is null || second is null) throw Conflict();
         var (survivor, duplicate) = first.Id == survivorId ? (first, second) : (second, first);
+        LeadVersions.RequireMatch(ifMatch, survivor.Version);
 
         // Group links: the survivor takes the duplicate's place if it hung under it; the duplicate's own
         // duplicates move under the survivor's primary (or the survivor), so groups stay one level deep.

@@ -19,7 +19,8 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
         Summary(s =>
         {
             s.Summary = "Assign a lead to a member, or unassign it";
-            s.Description = "200 with the full lead; `assigned` event `{from, to}` when it changes. Unknown or other-workspace user → 400.";
+            s.Description = "200 with the full lead; `assigned` event `{from, to}` when it changes. Unknown or other-workspace user → 400." +
+                            "`If-Match` with a stale ETag (of `:id`) is a 412 `precondition_failed` carrying the current `ETag`; nothing changes. The answer carries the lead's new `ETag`.";
         });
     }
 
@@ -31,7 +32,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
         await using var conn = await db.OpenConnectionAsync(ct);
         await using (var tx = await conn.BeginTransactionAsync(ct))
         {
-            var lead = await LeadLookup.LockAsync(conn, tx, caller.WorkspaceId, id, ct);
+            var lead = await LeadLookup.LockAsync(conn, tx, caller.WorkspaceId, id, ct, HttpContext.Request.Headers.IfMatch);
             // The member check sits after the lock: a member removed meanwhile has already unassigned their leads.
             if (userId is { } uid && !await Data.MemberExistsAsync(conn, tx, caller.WorkspaceId, uid, ct))
                 throw ApiProblemException.Validation("userId", "userId does not name a member of this workspace.");
@@ -46,6 +47,6 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
             }
             await tx.CommitAsync(ct);
         }
-        await Send.OkAsync(await LeadReads.RequireDetailAsync(conn, caller.WorkspaceId, id, ct), ct);
+        await Send.OkAsync((await LeadReads.RequireDetailAsync(conn, caller.WorkspaceId, id, ct)).WithETag(HttpContext.Response), ct);
     }
 }

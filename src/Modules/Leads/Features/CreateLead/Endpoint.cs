@@ -23,7 +23,9 @@ internal sealed class Endpoint(LeadIntake intake, StatelessDataSource db) : Endp
         {
             s.Summary = "Create a lead";
             s.Description = "Runs the intake rules (normalisation, validation, duplicate detection, scoring). At least one of email, phone, " +
-                            "firstName, lastName. 201 with the full lead and `Location`.";
+                            "firstName, lastName. A phone never refuses a lead (only its length, NUL or line breaks): it is stored as sent and the full lead's " +
+                            "`phoneE164` holds its E.164 form when it reads as a possible number (`+`, `00` and `011` prefixes honoured, else the " +
+                            "workspace's default region), else null. 201 with the full lead and `Location`.";
         });
     }
 
@@ -40,6 +42,6 @@ internal sealed class Endpoint(LeadIntake intake, StatelessDataSource db) : Endp
         await using var conn = await db.OpenConnectionAsync(ct);
         var lead = await LeadReads.RequireDetailAsync(conn, caller.WorkspaceId, id, ct);
         HttpContext.Response.Headers.Location = $"/api/leads/{TypeId.Format(IdPrefix.Lead, id)}";
-        await Send.ResponseAsync(lead, 201, ct);
+        await Send.ResponseAsync(lead.WithETag(HttpContext.Response), 201, ct);
     }
 }

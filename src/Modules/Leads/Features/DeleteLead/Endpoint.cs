@@ -19,7 +19,8 @@ internal sealed class Endpoint(NpgsqlDataSource db, IEnumerable<ILeadDeletionPar
         Summary(s =>
         {
             s.Summary = "Delete a lead for good";
-            s.Description = "204. The lead, its events (with those of leads merged into it), tag links and duplicate links are gone; deleting a primary promotes its oldest duplicate.";
+            s.Description = "204. The lead, its events (with those of leads merged into it), tag links and duplicate links are gone; deleting a primary promotes its oldest duplicate." +
+                            "`If-Match` with a stale ETag (of `:id`) is a 412 `precondition_failed` carrying the current `ETag`; nothing changes.";
         });
     }
 
@@ -38,6 +39,7 @@ internal sealed class Endpoint(NpgsqlDataSource db, IEnumerable<ILeadDeletionPar
         await using var tx = await conn.BeginTransactionAsync(ct);
         // Live a moment ago but gone once locked: a concurrent merge or delete won.
         var lead = await LeadLocks.TryLockAsync(conn, tx, workspaceId, id, ct) ?? throw Gone();
+        LeadVersions.RequireMatch(HttpContext.Request.Headers.IfMatch, lead.Version);
         foreach (var p in participants) await p.OnLeadDeletingAsync(conn, tx, lead, ct);
         await Data.DeleteAsync(conn, tx, id, ct);
         await tx.CommitAsync(ct);

@@ -20,7 +20,8 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
         Summary(s =>
         {
             s.Summary = "Get a lead with everything";
-            s.Description = "404 `lead_not_found`, or 404 `lead_merged` with `mergedIntoId` for a lead merged away.";
+            s.Description = "The full lead, with its version in the `ETag` header (send it back as `If-Match` on a write to refuse a stale " +
+                            "edit with 412). 404 `lead_not_found`, or 404 `lead_merged` with `mergedIntoId` for a lead merged away.";
         });
     }
 
@@ -29,6 +30,6 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
         var id = LeadLookup.ParseOrNotFound(r.Id);
         await using var conn = await db.OpenConnectionAsync(ct);
         var lead = await LeadReads.RequireDetailAsync(conn, HttpContext.Caller().WorkspaceId, id, ct);
-        await Send.OkAsync(lead, ct);
+        await Send.OkAsync(lead.WithETag(HttpContext.Response), ct);
     }
 }

@@ -18,7 +18,8 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
         Summary(s =>
         {
             s.Summary = "Change a lead's status";
-            s.Description = "200 with the full lead. Records `status_changed` (none when unchanged) and rescoring's `score_changed`.";
+            s.Description = "200 with the full lead. Records `status_changed` (none when unchanged) and rescoring's `score_changed`." +
+                            "`If-Match` with a stale ETag (of `:id`) is a 412 `precondition_failed` carrying the current `ETag`; nothing changes. The answer carries the lead's new `ETag`.";
         });
     }
 
@@ -29,7 +30,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
         await using var conn = await db.OpenConnectionAsync(ct);
         await using (var tx = await conn.BeginTransactionAsync(ct))
         {
-            var lead = await LeadLookup.LockAsync(conn, tx, caller.WorkspaceId, id, ct);
+            var lead = await LeadLookup.LockAsync(conn, tx, caller.WorkspaceId, id, ct, HttpContext.Request.Headers.IfMatch);
             if (lead.Status != r.Status)
             {
                 var actor = Actor.ApiKey(caller);
@@ -39,6 +40,6 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
             }
             await tx.CommitAsync(ct);
         }
-        await Send.OkAsync(await LeadReads.RequireDetailAsync(conn, caller.WorkspaceId, id, ct), ct);
+        await Send.OkAsync((await LeadReads.RequireDetailAsync(conn, caller.WorkspaceId, id, ct)).WithETag(HttpContext.Response), ct);
     }
 }

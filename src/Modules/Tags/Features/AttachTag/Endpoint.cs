@@ -27,7 +27,8 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response
             s.Description = "The name is trimmed (1–50 characters, no control characters) and matched case-insensitively against the " +
                             "workspace's tags; a new name creates the tag. 201 `{id, name}` when the tag was newly attached (with a " +
                             "`tag_added` event), 200 when the lead already carried it (nothing changes). The name returned is the " +
-                            "stored one, in the casing it was first created with. 404 `lead_not_found` / `lead_merged`.";
+                            "stored one, in the casing it was first created with. 404 `lead_not_found` / `lead_merged`." +
+                            "`If-Match` with a stale ETag (of `:id`) is a 412 `precondition_failed` carrying the current `ETag`; nothing changes. The answer carries the lead's new `ETag`.";
             s.Responses[200] = "The lead already carried the tag.";
             s.Responses[201] = "The tag was attached to the lead.";
         });
@@ -61,7 +62,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await LeadLookup.LockAsync(conn, tx, caller.WorkspaceId, leadId, ct);
+        await LeadLookup.LockAsync(conn, tx, caller.WorkspaceId, leadId, ct, HttpContext.Request.Headers.IfMatch);
         var tag = await Data.EnsureTagAsync(conn, tx, caller.WorkspaceId, name, ct);
         var attached = await Data.LinkAsync(conn, tx, caller.WorkspaceId, leadId, tag.Id, ct);
         if (attached)
@@ -70,6 +71,8 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response
                 new { tagId = TypeId.Format(IdPrefix.Tag, tag.Id), name = tag.Name }, Actor.ApiKey(caller), ct);
             await LeadWriter.TouchAsync(conn, tx, leadId, ct);
         }
+        // Spec §9: a write on a lead answers the lead's (new) version.
+        HttpContext.Response.Headers.ETag = await LeadVersions.CurrentETagAsync(conn, tx, leadId, ct);
         await tx.CommitAsync(ct);
         return (tag, attached);
     }

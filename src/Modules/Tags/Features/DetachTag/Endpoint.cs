@@ -20,7 +20,8 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
         {
             s.Summary = "Remove a tag from a lead";
             s.Description = "204, with a `tag_removed` event. 404 `lead_not_found` / `lead_merged` for the lead; 404 `tag_not_found` " +
-                            "when the lead does not carry the tag. The tag itself stays in the workspace (see `DELETE /api/tags/{id}`).";
+                            "when the lead does not carry the tag. The tag itself stays in the workspace (see `DELETE /api/tags/{id}`)." +
+                            "`If-Match` with a stale ETag (of `:id`) is a 412 `precondition_failed` carrying the current `ETag`; nothing changes. The 204 carries the lead's new `ETag`.";
         });
     }
 
@@ -31,7 +32,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         // The lead answers first, so a missing lead is reported as such whatever the tag ID looks like.
-        await LeadLookup.LockAsync(conn, tx, caller.WorkspaceId, leadId, ct);
+        await LeadLookup.LockAsync(conn, tx, caller.WorkspaceId, leadId, ct, HttpContext.Request.Headers.IfMatch);
         var name = TypeId.TryParse(r.TagId, IdPrefix.Tag, out var tagId)
             ? await Data.UnlinkAsync(conn, tx, caller.WorkspaceId, leadId, tagId, ct)
             : null;
@@ -39,6 +40,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
         await LeadEvents.AppendAsync(conn, tx, caller.WorkspaceId, leadId, LeadEvents.TagRemoved,
             new { tagId = TypeId.Format(IdPrefix.Tag, tagId), name }, Actor.ApiKey(caller), ct);
         await LeadWriter.TouchAsync(conn, tx, leadId, ct);
+        HttpContext.Response.Headers.ETag = await LeadVersions.CurrentETagAsync(conn, tx, leadId, ct);
         await tx.CommitAsync(ct);
         await Send.NoContentAsync(ct);
     }
