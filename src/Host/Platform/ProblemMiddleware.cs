@@ -42,6 +42,18 @@ internal sealed class ProblemMiddleware(RequestDelegate next, ILogger<ProblemMid
             await Problems.WriteAsync(ctx, 503, ProblemCodes.DatabaseUnavailable, "Service unavailable",
                 "The database is not reachable right now. Retry shortly.");
         }
+        catch (Exception e) when (DataError(e) is { } p)
+        {
+            // A value the validators let through but PostgreSQL refuses is the request's fault, not the server's. The
+            // server's message is not echoed (it can quote the value or name internal types); the SQLSTATE is logged.
+            log.LogWarning("Request refused by the database on {Method} {Path}: SQLSTATE {SqlState} ({Column})",
+                ctx.Request.Method, ctx.Request.Path, p.SqlState, p.ColumnName);
+            var (status, detail) = p.SqlState.StartsWith("22", StringComparison.Ordinal)
+                ? (400, "A value in the request is outside what can be stored or compared (too large, out of range or malformed).")
+                : (422, "A value in the request breaks a rule of the stored data (too large as a whole, or not allowed).");
+            var errors = p.ColumnName is { Length: > 0 } c ? new Dictionary<string, string[]> { [JsonNamingPolicyCamel(c)] = [detail] } : null;
+            await Problems.WriteAsync(ctx, status, ProblemCodes.ValidationFailed, "Validation failed", detail, errors);
+        }
         catch (Exception e)
         {
             log.LogError(e, "Unhandled exception on {Method} {Path}", ctx.Request.Method, ctx.Request.Path);
@@ -49,6 +61,20 @@ internal sealed class ProblemMiddleware(RequestDelegate next, ILogger<ProblemMid
                 "An unexpected error occurred. Quote the traceId when reporting it.");
         }
     }
+
+    /// <summary>
+    /// A PostgreSQL error caused by the data sent: class 22 (data exception: out of range, invalid text, NUL), a check
+    /// or not-null violation, or a program limit (a value too large to index or store).
+    /// </summary>
+    internal static PostgresException? DataError(Exception e) => e switch
+    {
+        PostgresException p when p.SqlState.StartsWith("22", StringComparison.Ordinal)
+            || p.SqlState is "23502" or "23514" or "54000" => p,
+        _ => e.InnerException is null ? null : DataError(e.InnerException),
+    };
+
+    private static string JsonNamingPolicyCamel(string column) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(
+        string.Concat(column.Split('_').Select(w => w.Length == 0 ? w : char.ToUpperInvariant(w[0]) + w[1..])));
 
     internal static bool IsDatabaseUnavailable(Exception e) => DbErrors.IsUnavailable(e);
 }

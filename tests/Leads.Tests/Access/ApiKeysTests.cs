@@ -96,6 +96,68 @@ public sealed class ApiKeysTests(ApiFactory api) : IClassFixture<ApiFactory>
         await (await ws.Full.PatchAsync($"/api/api-keys/{id}", Http.Json("""{"scope":"full"}"""))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "unknown_property");
     }
 
+    private async Task<string> KeyIdAsync(string plaintext) => Kernel.Ids.TypeId.Format("key",
+        await api.ScalarAsync<Guid>("SELECT id FROM access.api_keys WHERE prefix = @P", new { P = plaintext[..12] }));
+
+    [Fact]
+    public async Task An_admin_cannot_deactivate_reenable_or_delete_an_owners_key_but_an_owner_can()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var admin = api.Client(await api.CreateKeyAsync(ws.Name, "full", "admin"));
+        var ownerKey = await KeyIdAsync(ws.ReadKey);
+
+        await (await admin.PatchJsonAsync($"/api/api-keys/{ownerKey}", new { active = false })).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "insufficient_role");
+        await (await admin.PatchJsonAsync($"/api/api-keys/{ownerKey}", new { label = "mine now" })).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "insufficient_role");
+        await (await admin.DeleteAsync($"/api/api-keys/{ownerKey}")).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "insufficient_role");
+        (await api.ScalarAsync<bool>("SELECT active AND label = 'owner-read' FROM access.api_keys WHERE prefix = @P", new { P = ws.ReadKey[..12] })).ShouldBeTrue();
+
+        // The owner revokes it; the admin cannot re-enable it.
+        (await ws.Full.PatchJsonAsync($"/api/api-keys/{ownerKey}", new { active = false })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await (await admin.PatchJsonAsync($"/api/api-keys/{ownerKey}", new { active = true })).ShouldBeProblemAsync(HttpStatusCode.Forbidden, "insufficient_role");
+        (await api.ScalarAsync<bool>("SELECT active FROM access.api_keys WHERE prefix = @P", new { P = ws.ReadKey[..12] })).ShouldBeFalse();
+        (await ws.Read.GetAsync("/api/leads")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+
+        // An admin still manages non-owner keys, and an owner manages everyone's.
+        var other = await KeyIdAsync(await api.CreateKeyAsync(ws.Name, "read", "admin"));
+        (await admin.PatchJsonAsync($"/api/api-keys/{other}", new { label = "renamed by admin" })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ws.Full.DeleteAsync($"/api/api-keys/{other}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await ws.Full.DeleteAsync($"/api/api-keys/{ownerKey}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        await (await admin.DeleteAsync($"/api/api-keys/{ownerKey}")).ShouldBeProblemAsync(HttpStatusCode.NotFound, "api_key_not_found");
+    }
+
+    [Fact]
+    public async Task A_key_that_expires_cannot_mint_a_key_that_outlives_it()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var expires = DateTime.UtcNow.AddDays(7);
+        var minted = await (await ws.Full.PostJsonAsync("/api/api-keys", new { label = "temp", scope = "full", expiresAt = expires })).BodyAsync();
+        var temp = api.Client(minted["key"]!.GetValue<string>());
+
+        (await (await temp.PostJsonAsync("/api/api-keys", new { label = "forever", scope = "full" })).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed"))
+            ["errors"]!["expiresAt"].ShouldNotBeNull();
+        await (await temp.PostJsonAsync("/api/api-keys", new { label = "later", scope = "read", expiresAt = expires.AddDays(1) }))
+            .ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        (await api.ScalarAsync<long>("SELECT count(*) FROM access.api_keys WHERE workspace_id = @Id AND label IN ('forever', 'later')", new { ws.Id })).ShouldBe(0);
+
+        var sooner = await temp.PostJsonAsync("/api/api-keys", new { label = "sooner", scope = "read", expiresAt = expires.AddDays(-1) });
+        sooner.StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await ws.Full.PostJsonAsync("/api/api-keys", new { label = "owner forever", scope = "read" })).StatusCode.ShouldBe(HttpStatusCode.Created);
+    }
+
+    [Fact]
+    public async Task A_removed_members_keys_list_as_inactive()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var plaintext = await api.CreateKeyAsync(ws.Name, "full", "member");
+        var keyId = await KeyIdAsync(plaintext);
+        var memberId = Kernel.Ids.TypeId.Format("usr", await api.ScalarAsync<Guid>("SELECT member_id FROM access.api_keys WHERE prefix = @P", new { P = plaintext[..12] }));
+        (await ws.Full.DeleteAsync($"/api/users/{memberId}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+
+        var listed = (await (await ws.Full.GetAsync("/api/api-keys")).BodyAsync()).AsArray().Single(k => k!["id"]!.GetValue<string>() == keyId)!;
+        listed["active"]!.GetValue<bool>().ShouldBeFalse();
+        (await api.Client(plaintext).GetAsync("/api/leads")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
     [Fact]
     public async Task Keys_of_another_workspace_are_404_and_unchanged()
     {

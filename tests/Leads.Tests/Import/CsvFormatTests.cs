@@ -210,17 +210,62 @@ public sealed class CsvFormatTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
-    public async Task Field_over_its_limit_rejects_the_row_a_giant_record_fails_the_file()
+    public async Task Field_over_its_limit_rejects_the_row()
     {
         var ws = await api.CreateWorkspaceAsync();
         var s = await ws.ImportAsync($"email,company\nlong@acme.io,{new string('c', 201)}\nfine@acme.io,Acme\n");
         s.Long("created").ShouldBe(1, s.ToJsonString());
         s.Errors().ShouldBe([(2L, "company must be at most 200 characters.")]);
+    }
 
-        var huge = await ws.ImportAsync($"email,note\nx@acme.io,{new string('n', 1_100_000)}\n");
-        huge.Str("status").ShouldBe("failed");
-        huge.Str("failureReason").ShouldStartWith("Line 2: ");
-        huge.Str("failureReason").ShouldContain("longer than");
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\r\n")]
+    [InlineData("\r")]
+    public async Task A_record_over_the_limit_rejects_only_its_row_and_later_lines_still_count(string eol)
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var giant = new string('n', 1_100_000);
+        var csv = string.Join(eol,
+            "email,note",
+            "a@acme.io,first",
+            $"x@acme.io,{giant}",
+            $"y@acme.io,\"{giant[..600_000]}{eol}{eol}with \"\"quotes\"\", and, commas{eol}{giant[..600_000]}\"",
+            "b@acme.io,after",
+            "bad-email,x") + eol;
+        var s = await ws.ImportAsync(csv);
+        s.Str("status").ShouldBe("completed", s["failureReason"]?.ToString());
+        (s.Long("totalRows"), s.Long("created"), s.Long("failed")).ShouldBe((5, 2, 3));
+        s.ShouldReconcile();
+        var errors = s.Errors();
+        errors.Select(e => e.Line).ShouldBe([3L, 4L, 9L]);
+        errors[0].Message.ShouldContain("longer than 1,048,576 characters");
+        errors[1].Message.ShouldContain("longer than 1,048,576 characters");
+        Emails(await ws.LeadsAsync()).ShouldBe(["a@acme.io", "b@acme.io"]);
+        (await api.ScalarAsync<long>("SELECT count(*) FROM import.row_errors WHERE import_id = @Id AND cardinality(fields) = 0",
+            new { Id = s.Uuid("imp") })).ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task A_record_exactly_at_the_limit_is_read_whole()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        const string head = "x@acme.io,";
+        var exact = head + new string('m', 1_048_576 - head.Length);
+        var s = await ws.ImportAsync($"email,note\n{exact}\nz@acme.io,z\n");
+        s.Long("totalRows").ShouldBe(2, s.ToJsonString());
+        s.Errors().ShouldNotContain(e => e.Message.Contains("longer than"));
+    }
+
+    [Fact]
+    public async Task A_record_over_the_limit_whose_quote_never_closes_fails_the_file_with_its_line()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var s = await ws.ImportAsync($"email,note\nok@acme.io,fine\nx@acme.io,\"{new string('q', 1_100_000)}\nlast@acme.io,x\n");
+        s.Str("status").ShouldBe("failed", s.ToJsonString());
+        s.Str("failureReason").ShouldStartWith("Line 3: ");
+        s.Str("failureReason").ShouldContain("never closed");
+        s.Long("created").ShouldBe(0);
     }
 
     [Fact]

@@ -177,6 +177,26 @@ public sealed class ImportJobTests(ApiFactory api) : IClassFixture<ApiFactory>
         (await ws.Read.GetObjectAsync("/api/leads/stats"))["total"]!.GetValue<long>().ShouldBe(1);
     }
 
+    [Fact]
+    public async Task Chunks_are_capped_by_bytes_as_well_as_rows()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        // 12 rows of ~12,000 characters: each costs the batch ~48 KB, so a 64 KB cap commits them two by two.
+        var rows = Enumerable.Range(1, 12).Select(i => $"w{i}@acme.io,{new string('w', 12_000)}");
+        var r = await ws.Full.PostAsync("/api/leads/import", ImportTestKit.Multipart(ImportTestKit.Utf8("email,wide\n" + string.Join("\n", rows))));
+        var id = (await r.Content.ReadFromJsonObjectAsync()).Id();
+        var job = api.Job();
+        job.Options = job.Options with { ChunkBytes = 64 * 1024 };
+        var committed = new List<int>();
+        job.TestHook = (p, n) => { if (p == "after-commit") committed.Add(n); };
+        await api.RunImportAsync(id, job);
+
+        committed.ShouldBe([1, 2, 3, 4, 5, 6]);
+        var s = await ws.Read.GetObjectAsync($"/api/leads/imports/{id}");
+        (s.Str("status"), s.Long("processedRows"), s.Long("created")).ShouldBe(("completed", 12, 12));
+        (await api.ScalarAsync<long>("SELECT count(*) FROM leads.leads WHERE workspace_id = @Id", new { ws.Id })).ShouldBe(12);
+    }
+
     [Theory]
     [InlineData("before-commit", 3)]
     [InlineData("after-commit", 2)]

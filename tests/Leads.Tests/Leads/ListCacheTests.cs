@@ -103,6 +103,40 @@ public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<List
     }
 
     [Fact]
+    public async Task Tag_pages_match_the_database_after_tags_are_attached_detached_and_deleted()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        await SeedAsync(ws, 60);
+        var all = (await ExpectedAsync(ws.Id, "true", 1, 60)).Ids;
+        string? tagId = null;
+        foreach (var lead in all.Where((_, i) => i % 2 == 0).Take(25))
+        {
+            var r = await ws.Full.PostJsonAsync($"/api/leads/{lead}/tags", new { name = "vip" });
+            r.StatusCode.ShouldBe(HttpStatusCode.Created);
+            tagId = (await r.BodyAsync())["id"]!.GetValue<string>();
+        }
+        const string tagged = "EXISTS (SELECT 1 FROM tags.lead_tags t JOIN tags.tags g ON g.id = t.tag_id WHERE t.lead_id = l.id AND g.name = 'vip')";
+        async Task AllMatchAsync()
+        {
+            foreach (var (query, where) in new[] { ("tag=vip", tagged), ($"tag={tagId}", tagged), ("tag=VIP&status=qualified", $"{tagged} AND l.status = 'qualified'") })
+                foreach (var (page, limit) in new[] { (1, 5), (2, 5), (3, 7), (4, 7), (5, 5), (2, 10), (3, 10), (4, 8) })
+                    await ShouldMatchAsync(ws, query, where, page, limit);
+        }
+        await AllMatchAsync();   // remembers deep-page positions
+        await AllMatchAsync();   // served from them
+
+        // Attached to a lead in the middle of the tagged ones: every later position moves by one.
+        (await ws.Full.PostJsonAsync($"/api/leads/{all[21]}/tags", new { name = "vip" })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        await AllMatchAsync();
+        // Detached from another.
+        (await ws.Full.DeleteAsync($"/api/leads/{all[10]}/tags/{tagId}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        await AllMatchAsync();
+        // The tag deleted with all its links.
+        (await ws.Full.DeleteAsync($"/api/tags/{tagId}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        await AllMatchAsync();
+    }
+
+    [Fact]
     public async Task A_first_page_from_remembered_ids_shows_each_lead_as_it_is_now()
     {
         var ws = await api.CreateWorkspaceAsync();

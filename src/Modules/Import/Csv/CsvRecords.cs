@@ -15,6 +15,8 @@ internal sealed class MalformedCsvException(long line, string message) : Excepti
 /// file), the given delimiter, RFC 4180 quoting (delimiters, quotes and line breaks inside quotes), CRLF, LF or CR-only
 /// line ends, blank lines (every field empty) skipped, <c>#</c> never a comment. The first non-blank record is the
 /// header. Each data record reports the physical line it starts on, counting line breaks inside quoted fields.
+/// A record longer than <c>maxRecordChars</c> is cut off by <see cref="RecordLimiter"/> and read as
+/// <see cref="Oversized"/> with no fields, so it costs its row, not the file (unless its quote never closes).
 /// </summary>
 internal sealed class CsvRecords : IAsyncDisposable
 {
@@ -40,6 +42,11 @@ internal sealed class CsvRecords : IAsyncDisposable
 
     public IReadOnlyList<string> Fields => _fields;
 
+    /// <summary>The current record was longer than the limit: its fields were skipped and <see cref="Fields"/> is empty.</summary>
+    public bool Oversized { get; private set; }
+
+    public int MaxRecordChars => _maxRecordChars;
+
     public static async Task<CsvRecords> OpenAsync(Stream utf8, char delimiter, int maxRecordChars, CancellationToken ct)
     {
         // The encoding's preamble makes StreamReader drop a UTF-8 BOM; invalid bytes become U+FFFD instead of throwing.
@@ -56,17 +63,23 @@ internal sealed class CsvRecords : IAsyncDisposable
             CsvStyle = CsvStyle.Standard,
             ResultSetMode = ResultSetMode.SingleResult,
             BufferSize = 1 << 16,
-            MaxBufferSize = maxRecordChars,
+            // The limiter hands over at most maxRecordChars of a record plus its marker; the rest is head room.
+            MaxBufferSize = maxRecordChars + (1 << 16),
             OwnsReader = true,
         };
         try
         {
-            return new CsvRecords(await CsvDataReader.CreateAsync(text, options, ct), maxRecordChars);
+            return new CsvRecords(await CsvDataReader.CreateAsync(new RecordLimiter(text, delimiter, maxRecordChars), options, ct), maxRecordChars);
         }
         catch (CsvFormatException e)
         {
             text.Dispose();
             throw Malformed(1, e, maxRecordChars);
+        }
+        catch (UnclosedQuoteException)
+        {
+            text.Dispose();
+            throw UnclosedQuote(1);
         }
     }
 
@@ -84,12 +97,22 @@ internal sealed class CsvRecords : IAsyncDisposable
             {
                 throw Malformed(_nextLine, e, _maxRecordChars);
             }
+            catch (UnclosedQuoteException)
+            {
+                throw UnclosedQuote(_nextLine);
+            }
             if (!more) return false;
 
             var line = _nextLine;
             var n = _csv.RowFieldCount;
-            var breaks = 0;
-            var blank = true;
+            long breaks = 0;
+            var oversized = n > 0 && _csv.GetFieldSpan(n - 1) is [RecordLimiter.Marker, ..];
+            if (oversized)
+            {
+                breaks = long.Parse(_csv.GetFieldSpan(n - 1)[1..], System.Globalization.CultureInfo.InvariantCulture);
+                n--;
+            }
+            var blank = !oversized;
             for (var i = 0; i < n; i++)
             {
                 var f = _csv.GetFieldSpan(i);
@@ -100,9 +123,13 @@ internal sealed class CsvRecords : IAsyncDisposable
             if (blank) continue;
 
             _fields.Clear();
-            for (var i = 0; i < n; i++) _fields.Add(_csv.GetString(i));
+            Oversized = oversized;
+            if (!oversized)
+                for (var i = 0; i < n; i++) _fields.Add(_csv.GetString(i));
             if (Header.Count == 0)
             {
+                if (oversized)
+                    throw new MalformedCsvException(line, $"the header record is longer than {_maxRecordChars:N0} characters.");
                 Header = [.. _fields];
                 continue;
             }
@@ -123,6 +150,9 @@ internal sealed class CsvRecords : IAsyncDisposable
         }
         return n;
     }
+
+    private static MalformedCsvException UnclosedQuote(long line) =>
+        new(line, "a quoted field starting in this record is never closed (unbalanced quote).");
 
     private static MalformedCsvException Malformed(long line, CsvFormatException e, int maxRecordChars) => e switch
     {

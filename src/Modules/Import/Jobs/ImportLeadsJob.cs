@@ -165,7 +165,8 @@ public sealed class ImportLeadsJob
     /// <summary>
     /// Second pass, as a two-stage pipeline: one task reads and validates the next chunk (CSV parsing, phone
     /// parsing and scoring are CPU work) while this one writes the previous chunk (database work), so the two
-    /// overlap. At most two chunks wait between them, which bounds memory whatever the file's size.
+    /// overlap. A chunk ends at <c>Import:ChunkRows</c> rows or <c>Import:ChunkBytes</c> of row text, whichever comes
+    /// first, and at most two chunks wait between them, which bounds memory by bytes whatever the file's rows hold.
     /// </summary>
     private async Task ImportRowsAsync(NpgsqlConnection conn, ImportJobRow job, char delimiter, string region, CancellationToken ct)
     {
@@ -208,10 +209,11 @@ public sealed class ImportLeadsJob
             {
                 if (records.RowNo <= job.ProcessedRows) continue; // committed by an earlier run
                 map ??= ColumnMap.From(records.Header);
-                var (lead, error) = Validate(records.Fields, map, region);
+                var (lead, error) = records.Oversized ? (null, Oversized(records.MaxRecordChars)) : Validate(records.Fields, map, region);
+                batch.Bytes += BatchBytes(records.Fields);
                 if (lead is null) batch.Errors.Add(new RowError(records.RowNo, records.Line, error!, [.. records.Fields.Select(Storable)]));
                 else batch.Accepted.Add(new Accepted(ids.Next(), lead, LeadScoring.ForNewLead(lead, job.SourceId is not null).Score));
-                if (batch.Count < Options.ChunkRows) continue;
+                if (batch.Count < Options.ChunkRows && batch.Bytes < Options.ChunkBytes) continue;
                 await chunks.WriteAsync(batch, ct);
                 batch = new Batch();
             }
@@ -321,11 +323,28 @@ public sealed class ImportLeadsJob
 
     private sealed record Accepted(Guid Id, NormalizedLead Lead, int Score);
 
+    private static string Oversized(int maxChars) =>
+        $"The record is longer than {maxChars:N0} characters (Import:MaxRecordChars); it was skipped up to the next line break outside quotes.";
+
+    /// <summary>
+    /// What a row costs a batch in memory, roughly: its text twice (UTF-16, as read and as normalised or kept for
+    /// the error report) plus the objects around it. Only the bound matters, not the exact figure.
+    /// </summary>
+    private static long BatchBytes(IReadOnlyList<string> fields)
+    {
+        long chars = 0;
+        foreach (var f in fields) chars += f.Length;
+        return 256 + 4 * chars;
+    }
+
     private sealed class Batch
     {
         public List<Accepted> Accepted { get; } = [];
         public List<RowError> Errors { get; } = [];
         public int Count => Accepted.Count + Errors.Count;
+
+        /// <summary>Estimated memory held by the batch's rows (<see cref="BatchBytes"/>); capped by <c>Import:ChunkBytes</c>.</summary>
+        public long Bytes { get; set; }
     }
 }
 

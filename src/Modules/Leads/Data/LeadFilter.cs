@@ -206,6 +206,13 @@ internal sealed record LeadFilter
         }, errors);
     }
 
+    /// <summary>
+    /// <paramref name="t"/> moved on by <paramref name="ticks"/>, or <see cref="DateTime.MaxValue"/> when that passes the
+    /// year 9999 (<c>endDate=9999-12-31</c>): Npgsql sends MaxValue as <c>infinity</c>, so "before it" is every lead.
+    /// </summary>
+    private static DateTime Later(DateTime t, long ticks) =>
+        t.Ticks > DateTime.MaxValue.Ticks - ticks ? DateTime.SpecifyKind(DateTime.MaxValue, DateTimeKind.Utc) : t.AddTicks(ticks);
+
     private static string EscapeLike(string s) => s.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
 
     /// <summary>
@@ -219,11 +226,11 @@ internal sealed record LeadFilter
         if (DateOnly.TryParseExact(v, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d))
         {
             var start = d.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-            return endOfDay ? start.AddDays(1) : start;
+            return endOfDay ? Later(start, TimeSpan.TicksPerDay) : start;
         }
         if (v.Length >= 16 && v[4] == '-' && v[10] == 'T' && DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var dto))
-            return endOfDay ? dto.UtcDateTime.AddTicks(10) : dto.UtcDateTime;
+            return endOfDay ? Later(dto.UtcDateTime, 10) : dto.UtcDateTime;
         errors[field] = $"{field} must be an ISO date (2026-03-01) or date-time (2026-03-01T12:00:00Z).";
         return null;
     }

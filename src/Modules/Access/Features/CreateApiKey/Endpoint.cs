@@ -21,7 +21,8 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response
         Summary(s =>
         {
             s.Summary = "Create an API key";
-            s.Description = "Owner/admin with a full-scope key. The new key belongs to the calling member; its plaintext is returned once in `key`.";
+            s.Description = "Owner/admin with a full-scope key. The new key belongs to the calling member; its plaintext is returned once in `key`. " +
+                "A key that expires can only mint keys that expire no later than itself (`expiresAt` required, ≤ the calling key's).";
         });
     }
 
@@ -31,6 +32,12 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response
         var key = ApiKeyFormat.Generate();
         var id = Guid.CreateVersion7();
         await using var conn = await db.OpenConnectionAsync(ct);
+        // A key must not outlive the key that made it, or an expiring key could mint itself a permanent successor.
+        var limit = await conn.ExecuteScalarAsync<DateTime?>(new CommandDefinition(
+            "SELECT expires_at FROM access.api_keys WHERE id = @KeyId", new { caller.KeyId }, cancellationToken: ct));
+        if (limit is { } l && (r.ExpiresAt is not { } e || e.ToUniversalTime() > l))
+            throw ApiProblemException.Validation("expiresAt",
+                $"The calling key expires at {l:yyyy-MM-ddTHH:mm:ssZ}; a key it creates must have an expiresAt no later than that.");
         await conn.ExecuteAsync(new CommandDefinition(KeyProvisioning.InsertKeySql, new
         {
             Id = id,

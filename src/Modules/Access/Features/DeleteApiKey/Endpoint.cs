@@ -18,15 +18,20 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
     {
         Delete("/api/api-keys/{id}");
         Policies(AuthPolicies.AdminWrite);
-        Summary(s => s.Summary = "Delete an API key; it stops working on its very next request");
+        Summary(s =>
+        {
+            s.Summary = "Delete an API key; it stops working on its very next request";
+            s.Description = "Owner/admin with a full-scope key. An owner's keys can be deleted by an owner only (403 `insufficient_role` for an admin).";
+        });
     }
 
     public override async Task HandleAsync(Request r, CancellationToken ct)
     {
         if (!TypeId.TryParse(r.Id, IdPrefix.ApiKey, out var id)) throw ApiProblemException.NotFound("api_key_not_found", "API key");
         await using var conn = await db.OpenConnectionAsync(ct);
-        if (!await Data.DeleteAsync(conn, HttpContext.Caller().WorkspaceId, id, ct))
-            throw ApiProblemException.NotFound("api_key_not_found", "API key");
+        var caller = HttpContext.Caller();
+        if (!await Data.DeleteAsync(conn, caller.WorkspaceId, id, caller.Role == MemberRoles.Owner, ct))
+            throw await Modules.Access.Data.ApiKeysData.UnchangedAsync(conn, caller.WorkspaceId, id, ct);
         await Send.NoContentAsync(ct);
     }
 }
