@@ -1,6 +1,7 @@
 using Kernel.Data;
 using Kernel.Http;
 using Microsoft.AspNetCore.Diagnostics;
+using Npgsql;
 
 namespace Leads.Host.Platform;
 

@@ -1,5 +1,4 @@
 using Kernel.Security;
-using Kernel.Http;
 using Dapper;
 using Kernel.Http;
 using Kernel.Ids;

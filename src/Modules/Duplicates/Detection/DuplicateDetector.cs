@@ -50,21 +50,7 @@ internal sealed class DuplicateDetector : IDuplicateDetector
         string? emailNorm, string? phoneE164, CancellationToken ct)
     {
         if (emailNorm is null && phoneE164 is null) return null;
-        var keys = LockKeys(workspaceId, emailNorm, phoneE164).ToList();
-        List<Match> matches;
-        await using (var grid = await conn.QueryMultipleAsync(new CommandDefinition(LockThenMatchesSql, new
-        {
-            IntakeKey = WorkspaceIntakeLock.Key(workspaceId),
-            Key1 = keys[0],
-            Key2 = keys.Count > 1 ? keys[1] : null,
-            WorkspaceId = workspaceId,
-            Email = emailNorm,
-            Phone = phoneE164,
-        }, tx, cancellationToken: ct)))
-        {
-            await grid.ReadAsync();
-            matches = (await grid.ReadAsync<Match>()).AsList();
-        }
+        var matches = await LockThenMatchAsync(conn, tx, workspaceId, emailNorm, phoneE164, ct);
 
         for (var attempt = 0; attempt < 5; attempt++)
         {
@@ -82,6 +68,24 @@ internal sealed class DuplicateDetector : IDuplicateDetector
             return new DuplicateMatch(primary, [.. matchedOn]);
         }
         throw new InvalidOperationException("Duplicate group kept changing while flagging a new lead.");
+    }
+
+    // Takes the intake and key locks and reads the matches in one round trip (see LockThenMatchesSql).
+    private static async Task<List<Match>> LockThenMatchAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId,
+        string? emailNorm, string? phoneE164, CancellationToken ct)
+    {
+        var keys = LockKeys(workspaceId, emailNorm, phoneE164).ToList();
+        await using var grid = await conn.QueryMultipleAsync(new CommandDefinition(LockThenMatchesSql, new
+        {
+            IntakeKey = WorkspaceIntakeLock.Key(workspaceId),
+            Key1 = keys[0],
+            Key2 = keys.Count > 1 ? keys[1] : null,
+            WorkspaceId = workspaceId,
+            Email = emailNorm,
+            Phone = phoneE164,
+        }, tx, cancellationToken: ct));
+        await grid.ReadAsync();
+        return (await grid.ReadAsync<Match>()).AsList();
     }
 
     // Live primaries among the candidates that are older than the edited lead, oldest first.
@@ -102,14 +106,9 @@ internal sealed class DuplicateDetector : IDuplicateDetector
     public async Task<DuplicateMatch?> RedetectAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, EditedLeadKeys lead, CancellationToken ct)
     {
         if (lead.EmailNorm is null && lead.PhoneE164 is null) return null;
-        await WorkspaceIntakeLock.SharedAsync(conn, tx, workspaceId, ct);
-        foreach (var key in LockKeys(workspaceId, lead.EmailNorm, lead.PhoneE164))
-            await conn.ExecuteAsync(new CommandDefinition(LockSql, new { Key = key }, tx, cancellationToken: ct));
-
+        var all = await LockThenMatchAsync(conn, tx, workspaceId, lead.EmailNorm, lead.PhoneE164, ct);
         var dismissed = await DismissedPairs.PartnersAsync(conn, tx, lead.Id, ct);
-        var matches = (await conn.QueryAsync<Match>(new CommandDefinition(MatchesSql,
-                new { WorkspaceId = workspaceId, Email = lead.EmailNorm, Phone = lead.PhoneE164 }, tx, cancellationToken: ct)))
-            .Where(m => m.Id != lead.Id && !dismissed.Contains(m.Id)).ToList();
+        var matches = all.Where(m => m.Id != lead.Id && !dismissed.Contains(m.Id)).ToList();
         if (lead.DuplicateOf is { } current && !dismissed.Contains(current) && GroupMatch(lead, matches, current) is { } stays)
             return stays;
 
