@@ -72,7 +72,9 @@ NpgsqlDataSource OpenDataSource(string connectionString, string name, bool state
     // triggers': a pooled connection is reset with DISCARD ALL when nothing is prepared, which also throws away every
     // plan PL/pgSQL cached, so each intake planned its trigger statements again (~1 ms of planning per lead in all;
     // docs/benchmarks.md, "Intake"). With prepared statements the reset keeps plans.
-    if (csb.MaxAutoPrepare == 0) csb.MaxAutoPrepare = 64;
+    var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+    if (!given.Keys.Cast<string>().Any(k => k.Replace(" ", "").Equals("MaxAutoPrepare", StringComparison.OrdinalIgnoreCase)))
+        csb.MaxAutoPrepare = 64;
     if (stateless)
     {
         csb.NoResetOnClose = true;

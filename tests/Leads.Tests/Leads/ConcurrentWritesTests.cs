@@ -115,6 +115,37 @@ public sealed class ConcurrentWritesTests(ApiFactory api) : IClassFixture<ApiFac
         (await CounterKeysDifferingFromRowsAsync(other, ws.Id)).ShouldBe(0);
     }
 
+    [Fact]
+    public async Task Compaction_folds_upper_counter_slots_into_slot_0_skipping_a_slot_a_writer_holds()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        await ws.CreateLeadAsync(new { firstName = "Before", email = "before@x.io" });
+
+        // A writer holds slot 0 of the workspace (uncommitted new lead), so the next intake writes slot 1.
+        await using var writer = await api.OpenDbAsync();
+        var tx = await writer.BeginTransactionAsync();
+        await writer.ExecuteAsync("""
+            INSERT INTO leads.leads (id, workspace_id, first_name, email, email_norm, channel, created_actor_type)
+            VALUES (gen_random_uuid(), @Id, 'Held', 'held@x.io', 'held@x.io', 'api', 'api_key')
+            """, new { ws.Id }, tx);
+        await ws.CreateLeadAsync(new { firstName = "During", email = "during@x.io" });
+        await using var db = await api.OpenDbAsync();
+        (await SlotsAsync(db, ws.Id)).ShouldBe([0, 1]);
+
+        // Slot 1 folds into slot 0, whose holder is still writing: skipped, nothing moves.
+        (await db.ExecuteScalarAsync<long>("SELECT leads.fold_lead_counts()")).ShouldBe(0);
+        (await SlotsAsync(db, ws.Id)).ShouldBe([0, 1]);
+
+        await tx.CommitAsync();
+        (await db.ExecuteScalarAsync<long>("SELECT leads.fold_lead_counts()")).ShouldBeGreaterThan(0);
+        (await SlotsAsync(db, ws.Id)).ShouldBe([0]);
+        (await CounterKeysDifferingFromRowsAsync(db, ws.Id)).ShouldBe(0);
+        (await ws.Read.GetObjectAsync("/api/leads/stats"))["total"]!.GetValue<long>().ShouldBe(3);
+    }
+
+    private static async Task<short[]> SlotsAsync(NpgsqlConnection db, Guid workspaceId) =>
+        (await db.QueryAsync<short>("SELECT DISTINCT slot FROM leads.lead_counts WHERE workspace_id = @Id ORDER BY 1", new { Id = workspaceId })).ToArray();
+
     private static async Task Created(Task<HttpResponseMessage> request)
     {
         var r = await request;
