@@ -193,6 +193,35 @@ public sealed class PlatformTests(RemoteAddressApiFactory api) : IClassFixture<R
     }
 
     [Fact]
+    public async Task The_dashboard_links_each_import_to_its_job_by_typeid_and_filters_by_workspace_and_status()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var other = await api.CreateWorkspaceAsync();
+        var content = new MultipartFormDataContent();
+        var file = new ByteArrayContent(Encoding.UTF8.GetBytes("email\na@acme.io\n"));
+        file.Headers.ContentType = new("text/csv");
+        content.Add(file, "file", "linked.csv");
+        var started = await ws.Full.PostAsync("/api/leads/import", content);
+        var id = (await started.BodyAsync())["id"]!.GetValue<string>();
+
+        async Task<string> PageAsync(string query)
+        {
+            var page = new HttpRequestMessage(HttpMethod.Get, "/hangfire/bulk-jobs" + query);
+            page.Headers.Add(RemoteAddressApiFactory.Header, "127.0.0.1");
+            var r = await api.Client().SendAsync(page);
+            r.StatusCode.ShouldBe(HttpStatusCode.OK);
+            return await r.Content.ReadAsStringAsync();
+        }
+
+        var mine = await PageAsync($"?workspace={ws.Name}&status=queued");
+        var job = await api.ScalarAsync<long>("SELECT max(id) FROM hangfire.job");
+        mine.ShouldContain($"<a href=\"/hangfire/jobs/details/{job}\">{id}</a>");
+        (await PageAsync($"?workspace={other.Name}")).ShouldNotContain(id);
+        (await PageAsync($"?workspace={ws.Name}&status=failed")).ShouldNotContain(id);
+        (await PageAsync($"?workspace={ws.Name}&status=queued")).ShouldContain("<option selected>queued</option>");
+    }
+
+    [Fact]
     public async Task Responses_never_carry_a_stack_trace_even_for_bodies_the_framework_rejects()
     {
         var ws = await api.CreateWorkspaceAsync();

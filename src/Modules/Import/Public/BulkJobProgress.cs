@@ -26,19 +26,22 @@ public static class BulkJobProgress
             SELECT 'import' AS kind, i.id, w.name AS workspace_name, i.file_name AS name, i.status, i.total_rows,
                    i.processed_rows, i.failed, i.failure_reason, i.created_at, i.finished_at
             FROM import.imports i JOIN access.v_workspaces w ON w.id = i.workspace_id
+            WHERE (@Workspace::text IS NULL OR w.name = @Workspace) AND (@Status::text IS NULL OR i.status = @Status)
             ORDER BY i.created_at DESC LIMIT @Limit) a
         UNION ALL
         SELECT * FROM (
             SELECT 'export', e.id, w.name, 'leads CSV export', e.status, e.row_count, coalesce(e.row_count, 0), 0::bigint,
                    e.failure_reason, e.created_at, e.finished_at
             FROM import.exports e JOIN access.v_workspaces w ON w.id = e.workspace_id
+            WHERE (@Workspace::text IS NULL OR w.name = @Workspace) AND (@Status::text IS NULL OR e.status = @Status)
             ORDER BY e.created_at DESC LIMIT @Limit) b
         ORDER BY created_at DESC
         """;
 
-    public static async Task<IReadOnlyList<Row>> RecentAsync(NpgsqlDataSource db, int limit, CancellationToken ct)
+    /// <summary>The most recent imports and exports, optionally of one workspace (by name) and in one status.</summary>
+    public static async Task<IReadOnlyList<Row>> RecentAsync(NpgsqlDataSource db, int limit, string? workspace, string? status, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<Row>(new CommandDefinition(RecentSql, new { Limit = limit }, cancellationToken: ct))).AsList();
+        return (await conn.QueryAsync<Row>(new CommandDefinition(RecentSql, new { Limit = limit, Workspace = workspace, Status = status }, cancellationToken: ct))).AsList();
     }
 }
