@@ -300,8 +300,9 @@ internal static class OperationConventions
         var statuses = new SortedSet<int> { 503 };
         if (!s.Anonymous) statuses.UnionWith([401, 403, 429]);
         if (path.Contains('{')) statuses.Add(404);
-        // A write may always carry a body (even where none is expected: unknown properties are refused).
-        if (hasBody || hasQuery || s.Idempotent || method is "post" or "put" or "patch") statuses.Add(400);
+        // A write may always carry a body (even where none is expected: unknown properties are refused), and every GET
+        // refuses a query parameter it does not take (UnknownQueryParameters), with or without parameters of its own.
+        if (hasBody || hasQuery || s.Idempotent || method is "get" or "post" or "put" or "patch") statuses.Add(400);
         if (hasBody) statuses.UnionWith([413, 415]);
         if (s.Idempotent) statuses.UnionWith([409, 422]);
         if (s.EntityTag is { AcceptsIfMatch: true }) statuses.Add(412);
@@ -334,9 +335,11 @@ internal static class OperationConventions
                 headers["Cache-Control"] = Header("Always `no-store`: API responses are never cached.", required: true);
             if (!s.Anonymous && status != 401)
             {
-                headers["RateLimit-Limit"] = Header("Requests allowed per window for this key.", required: true, type: "integer");
-                headers["RateLimit-Remaining"] = Header("Requests left in the current window.", required: true, type: "integer");
-                headers["RateLimit-Reset"] = Header("Seconds until the window resets.", required: true, type: "integer");
+                // A 503 may come before the limiter: the key itself could not be looked up.
+                var counted = status != 503;
+                headers["RateLimit-Limit"] = Header("Requests allowed per window for this key.", required: counted, type: "integer");
+                headers["RateLimit-Remaining"] = Header("Requests left in the current window.", required: counted, type: "integer");
+                headers["RateLimit-Reset"] = Header("Seconds until the window resets.", required: counted, type: "integer");
             }
             if (status == 401) headers["WWW-Authenticate"] = Header("`ApiKey`: how to authenticate.", required: true);
             if (status is 429 or 503) headers["Retry-After"] = Header("Seconds to wait before retrying.", required: true, type: "integer");
