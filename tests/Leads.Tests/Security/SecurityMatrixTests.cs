@@ -81,6 +81,7 @@ public sealed partial class SecurityMatrixTests(LogCapturingFactory api) : IClas
         ["GET /api/leads/{id}/duplicates"] = w => R(HttpMethod.Get, $"/api/leads/{w.Lead}/duplicates"),
         ["PUT /api/leads/{id}/status"] = w => R(HttpMethod.Put, $"/api/leads/{w.Lead}/status", new { status = "closed" }),
         ["PUT /api/leads/{id}/notes"] = w => R(HttpMethod.Put, $"/api/leads/{w.Lead}/notes", new { notes = "pwned" }),
+        ["PATCH /api/leads/{id}"] = w => R(HttpMethod.Patch, $"/api/leads/{w.Lead}", new { firstName = "pwned" }),
         ["PUT /api/leads/{id}/assign"] = w => R(HttpMethod.Put, $"/api/leads/{w.Lead}/assign", new { userId = (string?)null }),
         ["POST /api/leads/{id}/merge"] = w => R(HttpMethod.Post, $"/api/leads/{w.Lead}/merge", new { duplicateId = w.Lead2 }),
         ["POST /api/leads/{id}/tags"] = w => R(HttpMethod.Post, $"/api/leads/{w.Lead}/tags", new { name = "pwned" }),

@@ -130,9 +130,9 @@ public sealed class ImportLeadsJob
             _scan.Stop();
             await JobData.ScannedAsync(conn, job.Id, rows, [.. header.Select(Storable)], ct);
         }
-        var region = await JobData.RegionAsync(conn, job.WorkspaceId, ct);
+        var intake = await LeadIntakeRules.ContextAsync(conn, job.WorkspaceId, job.SourceId, ct);
         await JobData.ConfigureSessionAsync(conn, ct);
-        await ImportRowsAsync(conn, job, shape.Delimiter, region, ct);
+        await ImportRowsAsync(conn, job, shape.Delimiter, intake, ct);
         await JobData.CompleteAsync(conn, job.Id, ct);
     }
 
@@ -168,13 +168,13 @@ public sealed class ImportLeadsJob
     /// overlap. A chunk ends at <c>Import:ChunkRows</c> rows or <c>Import:ChunkBytes</c> of row text, whichever comes
     /// first, and at most two chunks wait between them, which bounds memory by bytes whatever the file's rows hold.
     /// </summary>
-    private async Task ImportRowsAsync(NpgsqlConnection conn, ImportJobRow job, char delimiter, string region, CancellationToken ct)
+    private async Task ImportRowsAsync(NpgsqlConnection conn, ImportJobRow job, char delimiter, IntakeContext intake, CancellationToken ct)
     {
         var origin = new BulkOrigin(job.WorkspaceId, job.SourceId, job.Id, Actor.Import(job.Id, job.FileName));
         if (job.DryRun) await DryRunKeys.StartAsync(conn, ct);
         var chunks = Channel.CreateBounded<Batch>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var reader = Task.Run(() => ReadBatchesAsync(job, delimiter, region, chunks.Writer, stop.Token), stop.Token);
+        var reader = Task.Run(() => ReadBatchesAsync(job, delimiter, intake, chunks.Writer, stop.Token), stop.Token);
         try
         {
             var processed = job.ProcessedRows;
@@ -196,7 +196,7 @@ public sealed class ImportLeadsJob
         if (job.DryRun) await DryRunKeys.DropAsync(conn, ct);
     }
 
-    private async Task ReadBatchesAsync(ImportJobRow job, char delimiter, string region, ChannelWriter<Batch> chunks, CancellationToken ct)
+    private async Task ReadBatchesAsync(ImportJobRow job, char delimiter, IntakeContext intake, ChannelWriter<Batch> chunks, CancellationToken ct)
     {
         try
         {
@@ -209,10 +209,10 @@ public sealed class ImportLeadsJob
             {
                 if (records.RowNo <= job.ProcessedRows) continue; // committed by an earlier run
                 map ??= ColumnMap.From(records.Header);
-                var (lead, error) = records.Oversized ? (null, Oversized(records.MaxRecordChars)) : Validate(records.Fields, map, region);
+                var (lead, error) = records.Oversized ? (null, Oversized(records.MaxRecordChars)) : Validate(records.Fields, map, intake);
                 batch.Bytes += BatchBytes(records.Fields);
-                if (lead is null) batch.Errors.Add(new RowError(records.RowNo, records.Line, error!, [.. records.Fields.Select(Storable)]));
-                else batch.Accepted.Add(new Accepted(ids.Next(), lead, LeadScoring.ForNewLead(lead, job.SourceId is not null).Score));
+                if (lead?.Lead is null) batch.Errors.Add(new RowError(records.RowNo, records.Line, error!, [.. records.Fields.Select(Storable)]));
+                else batch.Accepted.Add(new Accepted(ids.Next(), lead.Lead, lead.Score));
                 if (batch.Count < Options.ChunkRows && batch.Bytes < Options.ChunkBytes) continue;
                 await chunks.WriteAsync(batch, ct);
                 batch = new Batch();
@@ -227,7 +227,7 @@ public sealed class ImportLeadsJob
         }
     }
 
-    private static (NormalizedLead? Lead, string? Error) Validate(IReadOnlyList<string> fields, ColumnMap map, string region)
+    private static (PreparedLead? Lead, string? Error) Validate(IReadOnlyList<string> fields, ColumnMap map, IntakeContext intake)
     {
         for (var i = map.Count; i < fields.Count; i++)
             if (!string.IsNullOrWhiteSpace(fields[i]))
@@ -235,8 +235,8 @@ public sealed class ImportLeadsJob
         foreach (var f in fields)
             if (f.Contains('\uFFFD'))
                 return (null, "The row holds bytes that are not valid UTF-8 (shown as \uFFFD); save the file as UTF-8.");
-        var (lead, errors) = LeadRules.Normalize(map.ToInput(fields), region);
-        return lead is null ? (null, string.Join(" ", errors.Values)) : (lead, null);
+        var prepared = LeadIntakeRules.Prepare(map.ToInput(fields), intake);
+        return prepared.Lead is null ? (null, string.Join(" ", prepared.Errors.Values)) : (prepared, null);
     }
 
     // PostgreSQL text cannot hold NUL; the error report shows it as U+FFFD.

@@ -34,7 +34,6 @@ internal static class JobData
         RETURNING id, workspace_id, file_name, source_id, on_duplicate, dry_run, total_rows, processed_rows, attempts
         """;
 
-    private const string RegionSql = "SELECT default_region FROM access.v_workspaces WHERE id = @WorkspaceId";
 
     // A dry run keeps the keys of its earlier rows in a temporary table that dies with the session, so after a
     // crash it starts over rather than resuming.
@@ -83,9 +82,6 @@ internal static class JobData
 
     public static Task<ImportJobRow?> ClaimAsync(NpgsqlConnection conn, Guid id, CancellationToken ct) =>
         conn.QuerySingleOrDefaultAsync<ImportJobRow>(new CommandDefinition(ClaimSql, new { Id = id }, cancellationToken: ct));
-
-    public static async Task<string> RegionAsync(NpgsqlConnection conn, Guid workspaceId, CancellationToken ct) =>
-        await conn.ExecuteScalarAsync<string>(new CommandDefinition(RegionSql, new { WorkspaceId = workspaceId }, cancellationToken: ct)) ?? "US";
 
     public static Task RestartAsync(NpgsqlConnection conn, Guid id, CancellationToken ct) =>
         conn.ExecuteAsync(new CommandDefinition(RestartSql, new { Id = id }, cancellationToken: ct));

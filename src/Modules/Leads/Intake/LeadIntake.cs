@@ -11,8 +11,8 @@ namespace Modules.Leads.Intake;
 
 /// <summary>
 /// The single-lead intake pipeline shared by <c>POST /api/leads</c> and the inbound webhook:
-/// normalise → validate → score → (duplicate detection) → insert, in one transaction. CSV import runs the
-/// same <see cref="LeadRules"/> and <see cref="LeadScoring"/> over whole files.
+/// <see cref="LeadIntakeRules.Prepare"/> (normalise → validate → score) → duplicate detection → insert, in one
+/// transaction. CSV import runs the same <see cref="LeadIntakeRules"/> over whole files.
 /// </summary>
 internal sealed class LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDetector> detectors)
 {
@@ -28,15 +28,13 @@ internal sealed class LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDete
     public async Task<Guid> CreateAsync(Guid workspaceId, LeadInput input, Guid? sourceId, string channel, Actor actor, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var region = await IntakeLookups.RegionAsync(conn, null, workspaceId, ct);
-        var (lead, errors) = LeadRules.Normalize(input, region);
-        if (lead is null)
+        var prepared = LeadIntakeRules.Prepare(input, await LeadIntakeRules.ContextAsync(conn, workspaceId, sourceId, ct));
+        if (prepared.Lead is not { } lead)
             throw new ApiProblemException(400, ProblemCodes.ValidationFailed, "Validation failed", "One or more fields are invalid; see errors.",
-                errors.ToDictionary(e => e.Key, e => new[] { e.Value }));
+                prepared.Errors.ToDictionary(e => e.Key, e => new[] { e.Value }));
         if (sourceId is { } sid && !await IntakeLookups.SourceExistsAsync(conn, null, workspaceId, sid, ct))
             throw ApiProblemException.Validation("sourceId", "sourceId does not name a source of this workspace.");
 
-        var score = LeadScoring.ForNewLead(lead, sourceId is not null);
         var id = Guid.CreateVersion7();
 
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -54,7 +52,7 @@ internal sealed class LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDete
             lead.Phone,
             lead.PhoneE164,
             lead.Company,
-            score.Score,
+            prepared.Score,
             SourceId = sourceId,
             lead.Notes,
             Metadata = lead.MetadataJson,
