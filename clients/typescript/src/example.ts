@@ -17,8 +17,12 @@ export async function tour(baseUrl: string, apiKey: string, csv: string): Promis
   if (created.error) throw new Error(`${created.error.code}: ${created.error.detail ?? created.error.title}`);
   console.log(created.data.metadata["plan"], created.response.headers.get("Location"));
 
-  const key = await api.PATCH("/api/api-keys/{id}", { params: { path: { id: "key_01jdq3v5x8e9r7a2b4c6d8f0gh" } }, body: { label: "ci", active: false } });
-  console.log(key.data?.scope satisfies "read" | "full" | undefined);
+  const etag = created.response.headers.get("ETag") ?? "*";
+  const patched = await api.PATCH("/api/leads/{id}", {
+    params: { path: { id: created.data.id }, header: { "If-Match": etag } },
+    body: { company: "Acme Inc", phone: null, metadata: { plan: null, tier: "gold" } },
+  });
+  console.log(patched.data?.company, patched.data?.phoneE164, patched.response.headers.get("ETag"));
 
   const upload = await api.POST("/api/leads/import", {
     params: { query: { onDuplicate: "skip", fileName: "leads.csv" } },

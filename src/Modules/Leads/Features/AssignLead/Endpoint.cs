@@ -15,6 +15,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
     public override void Configure()
     {
         Put("/api/leads/{id}/assign");
+        Options(b => b.WithMetadata(new EntityTagged(acceptsIfMatch: true)));
         Policies(AuthPolicies.Write);
         Summary(s =>
         {

@@ -17,6 +17,7 @@ internal sealed class Endpoint(LeadIntake intake, StatelessDataSource db) : Endp
     public override void Configure()
     {
         Post("/api/leads");
+        Options(b => b.WithMetadata(new EntityTagged(acceptsIfMatch: false)));
         Policies(AuthPolicies.Write);
         Description(b => b.ClearDefaultProduces(200).Produces<LeadDetail>(201, "application/json"));
         Summary(s =>

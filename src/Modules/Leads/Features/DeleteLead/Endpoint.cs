@@ -14,6 +14,7 @@ internal sealed class Endpoint(NpgsqlDataSource db, IEnumerable<ILeadDeletionPar
     public override void Configure()
     {
         Delete("/api/leads/{id}");
+        Options(b => b.WithMetadata(new EntityTagged(acceptsIfMatch: true)));
         Policies(AuthPolicies.Write);
         Description(b => b.Produces<ProblemBody>(409, Problems.ContentType));
         Summary(s =>

@@ -17,6 +17,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
     public override void Configure()
     {
         Get("/api/leads/{id}");
+        Options(b => b.WithMetadata(new EntityTagged(acceptsIfMatch: false)));
         Summary(s =>
         {
             s.Summary = "Get a lead with everything";

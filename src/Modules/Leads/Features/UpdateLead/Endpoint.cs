@@ -21,6 +21,7 @@ internal sealed class Endpoint(NpgsqlDataSource db, IEnumerable<IDuplicateDetect
     public override void Configure()
     {
         Patch("/api/leads/{id}");
+        Options(b => b.WithMetadata(new EntityTagged(acceptsIfMatch: true)));
         Policies(AuthPolicies.Write);
         Description(b => b
             .Accepts<PatchDocument>("application/merge-patch+json", "application/json")

@@ -14,6 +14,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
     public override void Configure()
     {
         Put("/api/leads/{id}/notes");
+        Options(b => b.WithMetadata(new EntityTagged(acceptsIfMatch: true)));
         Policies(AuthPolicies.Write);
         Summary(s =>
         {

@@ -16,6 +16,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response
     public override void Configure()
     {
         Post("/api/leads/{id}/tags");
+        Options(b => b.WithMetadata(new EntityTagged(acceptsIfMatch: true)));
         Policies(AuthPolicies.Write);
         Description(b => b
             .Produces<Response>(200, "application/json")

@@ -14,6 +14,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
     public override void Configure()
     {
         Delete("/api/leads/{id}/tags/{tagId}");
+        Options(b => b.WithMetadata(new EntityTagged(acceptsIfMatch: true)));
         Policies(AuthPolicies.Write);
         Description(b => b.Produces<ProblemBody>(404, Problems.ContentType));
         Summary(s =>
