@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using System.Text.Json.Nodes;
 using FastEndpoints;
 using Kernel.Data;

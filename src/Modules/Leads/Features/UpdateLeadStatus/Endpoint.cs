@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using Dapper;
 using FastEndpoints;
 using FluentValidation;

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using FastEndpoints;
 using Kernel.Data;
 using Kernel.Http;
