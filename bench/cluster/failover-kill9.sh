@@ -14,6 +14,7 @@
 #     as a multiset (none lost, none imported twice);
 #   - every write answered 2xx is in the database (read from the new primary);
 #   - writes recover within 30 s: the first 2xx write sent after the kill is answered less than 30 s after the kill;
+#   - every answer is a 2xx, a 503 database_unavailable or a client-side timeout (never a 500);
 #   - the standby is the primary now, and no service node was restarted (the three processes are the ones started).
 # --keep leaves the formation and nodes running afterwards (stop them with bench/cluster/down.sh).
 set -euo pipefail
@@ -127,6 +128,9 @@ GAP=$(awk '$3 ~ /^2/ {if (last && $2 - last > g) g = $2 - last; if ($2 > last) l
 FAILED_WRITES=$(awk '$3 !~ /^2/' "$RUN_DIR/writes.txt" | wc -l)
 cat "$RUN_DIR"/reads.* | sort -n >"$RUN_DIR/reads.txt"
 READS=$(wc -l <"$RUN_DIR/reads.txt"); READS_OK=$(awk '$2 == 200' "$RUN_DIR/reads.txt" | wc -l)
+# Anything but 2xx, 503 (database unavailable) or a client timeout is a failure of the service.
+OTHER=$(( $(awk '$3 !~ /^2/ && $3 != 503 && $3 != "000"' "$RUN_DIR/writes.txt" | wc -l) + $(awk '$2 != 200 && $2 != 503 && $2 != "000"' "$RUN_DIR/reads.txt" | wc -l) ))
+STATUSES=$(awk '{print $3}' "$RUN_DIR/writes.txt" | sort | uniq -c | awk '{printf "%s×%s ", $1, $2}')
 UUID=$(sql -c "SELECT id FROM import.imports WHERE status = 'completed' ORDER BY created_at DESC LIMIT 1")
 LEADS=$(sql -c "SELECT count(*) FROM leads.leads WHERE import_id = '$UUID'")
 ATTEMPTS=$(sql -c "SELECT attempts FROM import.imports WHERE id = '$UUID'")
@@ -139,7 +143,7 @@ RECOVERY=""
 [[ -n $FIRST_OK ]] && RECOVERY=$(( FIRST_OK - KILLED_AT ))
 echo "import: status=$ST created=$(echo "$S" | field created) failed=$(echo "$S" | field failed) leads=$LEADS attempts=$ATTEMPTS rows=$SAME;" \
      "completed $(( (DONE_AT - KILLED_AT) / 1000 )) s after the kill"
-echo "writes: $SENT sent, $ACKED acknowledged (2xx), $FOUND of them in the database, $FAILED_WRITES failed (no 2xx);" \
+echo "writes: $SENT sent ($STATUSES), $ACKED acknowledged (2xx), $FOUND of them in the database, $FAILED_WRITES failed (no 2xx);" \
      "first acknowledged write sent after the kill answered ${RECOVERY:-never} ms after it; longest gap between acknowledged writes $GAP ms"
 echo "failover: killed $OLD at processedRows=$P of $T; node2 promoted after $(( PROMOTED_AT - KILLED_AT )) ms (as the monitor reported it); primary now: $NOW_PRIMARY; load avg $(load_avg)"
 echo "list reads: $READS, $READS_OK answered 200 (the others 503 while no primary answered: API keys are checked on the primary)"
@@ -148,6 +152,7 @@ ok=1
 [[ $ST == completed && $(echo "$S" | field created) -eq $ROWS && $(echo "$S" | field failed) -eq 0 ]] || ok=0
 [[ $LEADS -eq $ROWS && $SAME == same && $P -lt $ROWS ]] || ok=0
 [[ $ACKED -gt 0 && $FOUND -eq $ACKED ]] || { echo "lost writes: $((ACKED - FOUND))"; ok=0; }
+[[ $OTHER -eq 0 ]] || { echo "$OTHER answers other than 2xx, 503 or a client timeout (see $KEEP_DIR/run)"; ok=0; }
 [[ -n $RECOVERY && $RECOVERY -lt 30000 ]] || { echo "writes did not recover within 30 s"; ok=0; }
 [[ $NOW_PRIMARY == node2 && $ON_STANDBY -gt 0 ]] || ok=0
 if nodes_alive; then echo "nodes: api1 ${NODE_PID[api1]}, api2 ${NODE_PID[api2]}, worker ${NODE_PID[worker]} — the processes started at the beginning"; else echo "a node died"; ok=0; fi

@@ -142,6 +142,12 @@ var hangfireOptions = new PostgreSqlStorageOptions
     UseSlidingInvisibilityTimeout = true,
     InvisibilityTimeout = TimeSpan.FromMinutes(5),
     QueuePollInterval = TimeSpan.FromSeconds(1),
+    // Hangfire's own locks are rows in hangfire.lock, held for a poll or a state change (well under a second here; no job
+    // uses [DisableConcurrentExecution]), and a row whose holder's connection died — a failover at the wrong moment, or
+    // an insert that committed on the old primary and reached the standby while its client saw the connection break — is
+    // only removed once older than this. Hangfire.PostgreSql's 10-minute default then stalled the scheduler, and with it
+    // the retry of the import the failover interrupted, for 10 minutes (bench/cluster/failover-kill9.sh).
+    DistributedLockTimeout = TimeSpan.FromMinutes(1),
 };
 builder.Services.AddSingleton<JobStorage>(new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(database.ConnectionString, hangfireOptions), hangfireOptions));
 builder.Services.AddHangfire(c => c

@@ -26,10 +26,14 @@ public sealed class DeadFirstHostApiFactory : ApiFactory
         ["ConnectionStrings:LeadsRead"] = MultiHostConnectionString,
     };
 
+    // Bound but never listening: a connection to it is refused at once, and no other process can take the port meanwhile
+    // (a port merely found free and released could be handed to a listener that accepts and then says nothing).
+    private readonly Socket _dead = MultiHostTests.DeadPort();
+
     public override async Task InitializeAsync()
     {
         var live = await TestCluster.CreateDatabaseAsync("multihost");
-        MultiHostConnectionString = MultiHostTests.WithHosts(live, $"127.0.0.1:{MultiHostTests.DeadPort()}", null);
+        MultiHostConnectionString = MultiHostTests.WithHosts(live, $"127.0.0.1:{((IPEndPoint)_dead.LocalEndPoint!).Port}", null);
         ConnectionString = MultiHostConnectionString;
         _ = Services;
     }
@@ -37,14 +41,12 @@ public sealed class DeadFirstHostApiFactory : ApiFactory
 
 public sealed class MultiHostTests(DeadFirstHostApiFactory api) : IClassFixture<DeadFirstHostApiFactory>
 {
-    /// <summary>A loopback port nothing listens on.</summary>
-    public static int DeadPort()
+    /// <summary>A loopback port held (bound, not listening) by the returned socket: connections to it are refused.</summary>
+    public static Socket DeadPort()
     {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
+        var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return s;
     }
 
     /// <summary><paramref name="connectionString"/> with <paramref name="first"/> before its own host (and <paramref name="last"/> after).</summary>
@@ -272,11 +274,23 @@ public sealed class TcpRelay : IDisposable
         finally { from.Dispose(); to.Dispose(); }
     }
 
+    private Socket? _hold;
+
     public void Dispose()
     {
         if (_stop.IsCancellationRequested) return;
+        var port = Port;
         _stop.Cancel();
         _listener.Stop();
+        // Keep the port bound (not listening), so connections to the dead "primary" stay refused rather than reaching
+        // whatever listener could be handed the port next.
+        try
+        {
+            _hold = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            _hold.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            _hold.Bind(new IPEndPoint(IPAddress.Loopback, port));
+        }
+        catch (SocketException) { _hold?.Dispose(); _hold = null; }
         lock (_open)
         {
             // Linger 0: an RST, as from a server process that was killed.
