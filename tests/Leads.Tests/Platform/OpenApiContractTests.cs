@@ -29,11 +29,12 @@ public sealed class OpenApiContractTests(ApiFactory api) : IClassFixture<ApiFact
         var contract = await ContractAsync();
         var lead = await (await (await api.CreateWorkspaceAsync()).Full.PostJsonAsync("/api/leads",
             new { email = "a@example.com", metadata = new { plan = "pro" } })).Content.ReadAsStringAsync();
-        await contract.CheckAsync(Get("/api/leads/lead_01jdq3v5x8e9r7a2b4c6d8f0gh"), Response(HttpStatusCode.OK, lead));
+        static void Tagged(HttpResponseMessage r) => r.Headers.ETag = new("\"42\"");
+        await contract.CheckAsync(Get("/api/leads/lead_01jdq3v5x8e9r7a2b4c6d8f0gh"), Response(HttpStatusCode.OK, lead, headers: Tagged));
 
         var broken = lead.Replace("\"metadata\":{\"plan\":\"pro\"}", "\"metadata\":[{\"key\":\"plan\",\"value\":\"pro\"}]", StringComparison.Ordinal);
         broken.ShouldNotBe(lead);
-        var e = await Should.ThrowAsync<OpenApiContractException>(() => contract.CheckAsync(Get("/api/leads/lead_01jdq3v5x8e9r7a2b4c6d8f0gh"), Response(HttpStatusCode.OK, broken)));
+        var e = await Should.ThrowAsync<OpenApiContractException>(() => contract.CheckAsync(Get("/api/leads/lead_01jdq3v5x8e9r7a2b4c6d8f0gh"), Response(HttpStatusCode.OK, broken, headers: Tagged)));
         e.Message.ShouldContain("metadata");
     }
 

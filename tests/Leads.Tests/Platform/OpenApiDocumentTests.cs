@@ -79,7 +79,7 @@ public sealed partial class OpenApiDocumentTests(ApiFactory api) : IClassFixture
 
         var create = doc["paths"]!["/api/leads"]!["post"]!;
         create["responses"]!["201"]!["headers"]!.AsObject().Select(h => h.Key).ShouldBe(
-            ["Cache-Control", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Location", "Idempotent-Replayed"], ignoreOrder: true);
+            ["Cache-Control", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Location", "ETag", "Idempotent-Replayed"], ignoreOrder: true);
         create["responses"]!["429"]!["headers"]!["Retry-After"].ShouldNotBeNull();
         create["responses"]!["401"]!["headers"]!["WWW-Authenticate"].ShouldNotBeNull();
     }
