@@ -20,8 +20,13 @@ internal static class Telemetry
 {
     public const string MetricsPath = "/metrics";
 
+    /// <summary><c>Metrics:Enabled=false</c> turns OpenTelemetry off entirely (no collection, no <c>/metrics</c>): the "off" side of the overhead measurement.</summary>
+    private static bool Enabled(IConfiguration config) => config.GetValue("Metrics:Enabled", true);
+
     public static void AddTelemetry(this WebApplicationBuilder builder)
     {
+        if (!Enabled(builder.Configuration)) return;
+        builder.Services.AddSingleton<JobQueueMetrics>();
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("leads"))
             .WithMetrics(m => m
@@ -37,12 +42,12 @@ internal static class Telemetry
                 .AddNpgsql()
                 .AddSource(LeadsTelemetry.Name)
                 .AddOtlpExporter());
-        builder.Services.AddSingleton<JobQueueMetrics>();
     }
 
     /// <summary>A scraper calls <c>/metrics</c> without an API key, so only from this machine unless allowed.</summary>
     public static void UseMetricsEndpoint(this WebApplication app)
     {
+        if (!Enabled(app.Configuration)) return;
         var allowRemote = app.Configuration.GetValue("Metrics:AllowRemote", false);
         app.Services.GetRequiredService<JobQueueMetrics>();
         app.UseOpenTelemetryPrometheusScrapingEndpoint(ctx =>
