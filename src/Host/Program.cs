@@ -28,6 +28,15 @@ else builder.Logging.AddJsonConsole(o =>
     o.UseUtcTimestamp = true;
     o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 });
+// Logs carry no credentials or personal data at any level by default (docs/operations.md, "Logs"): request paths
+// hold webhook tokens, query strings hold search terms. ASP.NET Core's request-start/finish lines and its request
+// scope (RequestPath on every line) come from this category — off, the scope is not even created; routing and
+// Kestrel name paths and request lines in their debug output. Trace and span IDs still tie a request's lines together.
+builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
+builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Warning);
+builder.Logging.AddFilter("Microsoft.AspNetCore.HttpLogging", LogLevel.None);
+builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
 if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls("http://localhost:5080");
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestHeadersTotalSize = 32 * 1024);
 
@@ -209,6 +218,8 @@ if (role.ServesApi)
         // Every secured endpoint can answer 401/403/429 problems; document them once here.
         c.Endpoints.Configurator = ep =>
         {
+            // One text rule for every string of every request, whichever endpoint (Kernel/Http/TextRule).
+            ep.PreProcessor<TextRulePreProcessor>(Order.Before);
             if (ep.AnonymousVerbs is { Length: > 0 }) return;
             ep.Description(b => b
                 .Produces<ProblemBody>(401, Problems.ContentType)
