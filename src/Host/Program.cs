@@ -151,6 +151,13 @@ if (role.RunsJobs && builder.Configuration.GetValue("Hangfire:Server", true))
         o.Queues = [ImportModule.Queue];
         o.WorkerCount = ImportModule.WorkerCount(builder.Configuration);
     });
+    // Async exports on a queue and workers of their own: a big import never holds every tenant's exports back.
+    builder.Services.AddHangfireServer(o =>
+    {
+        o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{ImportModule.ExportQueue}";
+        o.Queues = [ImportModule.ExportQueue];
+        o.WorkerCount = ImportModule.ExportWorkerCount(builder.Configuration);
+    });
     builder.Services.AddImportWorker();
 }
 
