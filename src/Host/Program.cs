@@ -34,6 +34,15 @@ else builder.Logging.AddJsonConsole(o =>
     o.UseUtcTimestamp = true;
     o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 });
+// Logs carry no credentials or personal data at any level by default (docs/operations.md, "Logs"): request paths
+// hold webhook tokens, query strings hold search terms. ASP.NET Core's request-start/finish lines and its request
+// scope (RequestPath on every line) come from this category — off, the scope is not even created; routing and
+// Kestrel name paths and request lines in their debug output. Trace and span IDs still tie a request's lines together.
+builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
+builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Warning);
+builder.Logging.AddFilter("Microsoft.AspNetCore.HttpLogging", LogLevel.None);
+builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
 if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls("http://localhost:5080");
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestHeadersTotalSize = 32 * 1024);
 
@@ -171,6 +180,13 @@ if (role.RunsJobs && builder.Configuration.GetValue("Hangfire:Server", true))
         o.Queues = [ImportModule.Queue];
         o.WorkerCount = ImportModule.WorkerCount(builder.Configuration);
     });
+    // Async exports on a queue and workers of their own: a big import never holds every tenant's exports back.
+    builder.Services.AddHangfireServer(o =>
+    {
+        o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{ImportModule.ExportQueue}";
+        o.Queues = [ImportModule.ExportQueue];
+        o.WorkerCount = ImportModule.ExportWorkerCount(builder.Configuration);
+    });
     builder.Services.AddImportWorker();
 }
 
@@ -237,6 +253,8 @@ if (role.ServesApi)
         c.Errors.ContentType = Problems.ContentType;
         c.Errors.ProducesMetadataType = typeof(ProblemBody);
         c.Errors.ResponseBuilder = ValidationProblems.Build;
+        // One text rule for every string of every request, whichever endpoint (Kernel/Http/TextRule).
+        c.Endpoints.Configurator = ep => ep.PreProcessor<TextRulePreProcessor>(Order.Before);
         c.Serializer.SerializerErrorsField = ValidationProblems.SerializerErrorsField;
     });
     // The published document is NSwag's, shaped by the operation conventions (docs/openapi.md) and served as is.

@@ -48,7 +48,7 @@ internal sealed class ProblemMiddleware(RequestDelegate next, ILogger<ProblemMid
             // A value the validators let through but PostgreSQL refuses is the request's fault, not the server's. The
             // server's message is not echoed (it can quote the value or name internal types); the SQLSTATE is logged.
             log.LogWarning("Request refused by the database on {Method} {Path}: SQLSTATE {SqlState} ({Column})",
-                ctx.Request.Method, ctx.Request.Path, p.SqlState, p.ColumnName);
+                ctx.Request.Method, Route(ctx), p.SqlState, p.ColumnName);
             var (status, detail) = p.SqlState.StartsWith("22", StringComparison.Ordinal)
                 ? (400, "A value in the request is outside what can be stored or compared (too large, out of range or malformed).")
                 : (422, "A value in the request breaks a rule of the stored data (too large as a whole, or not allowed).");
@@ -57,7 +57,7 @@ internal sealed class ProblemMiddleware(RequestDelegate next, ILogger<ProblemMid
         }
         catch (Exception e)
         {
-            log.LogError(e, "Unhandled exception on {Method} {Path}", ctx.Request.Method, ctx.Request.Path);
+            log.LogError(e, "Unhandled exception on {Method} {Route}", ctx.Request.Method, Route(ctx));
             await Problems.WriteAsync(ctx, 500, ProblemCodes.InternalError, "Internal server error",
                 "An unexpected error occurred. Quote the traceId when reporting it.");
         }
@@ -76,6 +76,10 @@ internal sealed class ProblemMiddleware(RequestDelegate next, ILogger<ProblemMid
 
     private static string JsonNamingPolicyCamel(string column) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(
         string.Concat(column.Split('_').Select(w => w.Length == 0 ? w : char.ToUpperInvariant(w[0]) + w[1..])));
+
+    /// <summary>The matched route's template (<c>/api/webhooks/{token}</c>), never the path: paths carry webhook tokens.</summary>
+    private static string Route(HttpContext ctx) =>
+        (ctx.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
 
     internal static bool IsDatabaseUnavailable(Exception e) => DbErrors.IsUnavailable(e);
 }

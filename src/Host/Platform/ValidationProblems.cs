@@ -35,7 +35,14 @@ internal static partial class ValidationProblems
                 // failures read "Value [x] is not valid…" and stay validation failures).
                 if (code == ProblemCodes.ValidationFailed) code = ProblemCodes.InvalidJson;
                 field = string.IsNullOrEmpty(field) || f.PropertyName == SerializerErrorsField ? "body" : field;
-                message = TypeName().Replace(message, "").Trim();
+                if (WrongShape().Match(message) is { Success: true } w)
+                {
+                    // "could not be converted to Modules.….Request. Path: $.x": say what was expected, in JSON terms.
+                    var path = w.Groups["path"].Value;
+                    field = path is "$" or "" ? "body" : path.TrimStart('$', '.');
+                    message = $"{(field == "body" ? "The body" : field)} must be {Expected(w.Groups["type"].Value)}.";
+                }
+                else message = TypeName().Replace(message, "").Trim();
             }
             (errors.TryGetValue(field, out var list) ? list : errors[field] = []).Add(message);
         }
@@ -51,6 +58,27 @@ internal static partial class ValidationProblems
 
     private static string Camel(string s) =>
         string.IsNullOrEmpty(s) ? "body" : string.Join('.', s.Split('.').Select(p => p.Length == 0 ? p : char.ToLowerInvariant(p[0]) + p[1..]));
+
+    /// <summary>What a .NET target type is, as a JSON client knows it.</summary>
+    private static string Expected(string type)
+    {
+        var t = type.TrimEnd('?');
+        if (t.StartsWith("System.Nullable`1[", StringComparison.Ordinal)) t = t[18..].TrimEnd(']');
+        return t switch
+        {
+            "System.String" => "a string",
+            "System.Boolean" => "true or false",
+            "System.Int32" or "System.Int64" or "System.Int16" or "System.Double" or "System.Decimal" or "System.Single" => "a number",
+            "System.DateTime" or "System.DateTimeOffset" => "an ISO-8601 date-time string",
+            "System.Guid" => "an ID string",
+            _ when t.EndsWith("[]", StringComparison.Ordinal) || t.StartsWith("System.Collections.Generic.List", StringComparison.Ordinal)
+                || t.StartsWith("System.Text.Json.Nodes.JsonArray", StringComparison.Ordinal) => "an array",
+            _ => "a JSON object",
+        };
+    }
+
+    [GeneratedRegex(@"could not be converted to (?<type>.+?)\. Path: (?<path>[^ |]*)")]
+    private static partial Regex WrongShape();
 
     [GeneratedRegex("The JSON property '([^']*)' could not be mapped")]
     private static partial Regex UnmappedMember();

@@ -33,6 +33,12 @@ public static class ImportModule
         return services;
     }
 
+    /// <summary>The Hangfire queue async export jobs run on, apart from imports so neither waits for the other.</summary>
+    public const string ExportQueue = ExportLeadsJob.Queue;
+
+    /// <summary>Export jobs one worker node runs at once (<c>Exports:Workers</c>, default 1).</summary>
+    public static int ExportWorkerCount(IConfiguration config) => Math.Max(1, config.GetValue("Exports:Workers", 1));
+
     /// <summary>Import jobs one worker node runs at once (<c>Import:Workers</c>, default 1).</summary>
     public static int WorkerCount(IConfiguration config) => ImportOptions.From(config).Workers;
 

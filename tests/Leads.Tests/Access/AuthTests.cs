@@ -68,6 +68,18 @@ public sealed class AuthTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Two_Authorization_ApiKey_headers_are_401_ambiguous_whichever_keys_they_carry(bool sameKey)
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var req = new HttpRequestMessage(HttpMethod.Get, "/api/users");
+        req.Headers.TryAddWithoutValidation("Authorization", $"ApiKey {ws.ReadKey}");
+        req.Headers.TryAddWithoutValidation("Authorization", $"ApiKey {(sameKey ? ws.ReadKey : ws.FullKey)}");
+        await (await api.Client().SendAsync(req)).ShouldBeProblemAsync(HttpStatusCode.Unauthorized, "ambiguous_credentials");
+    }
+
+    [Theory]
     [InlineData("api_key")]
     [InlineData("apiKey")]
     [InlineData("key")]

@@ -64,10 +64,11 @@ public sealed class ExportJobTests(ExportApiFactory api) : IClassFixture<ExportA
             ((Guid)row.workspace_id).ShouldBe(ws.Id);
             ((string)row.status).ShouldBe("queued");
             JsonNode.Parse((string)row.filters)!["duplicates"]!.GetValue<string>().ShouldBe("exclude");
-            // Enqueued for Hangfire on the import queue, with the export's ID as the only argument.
+            // Enqueued for Hangfire on the export queue (not the import one: imports must not hold exports back), with
+            // the export's ID as the only argument.
             (await db.ExecuteScalarAsync<string>(
                 "SELECT q.queue FROM hangfire.job j JOIN hangfire.jobqueue q ON q.jobid = j.id WHERE j.arguments::text LIKE '%' || @id || '%'", new { id = id.ToString() }))
-                .ShouldBe("import");
+                .ShouldBe("export");
         }
         var queued = await ws.Read.GetObjectAsync(started["statusUrl"]!.GetValue<string>());
         queued["status"]!.GetValue<string>().ShouldBe("queued");

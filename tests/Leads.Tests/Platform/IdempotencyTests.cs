@@ -31,6 +31,29 @@ public sealed class IdempotencyTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task A_key_whose_first_request_still_beats_is_never_reclaimed_however_old_its_claim()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        await using (var db = await api.OpenDbAsync())
+        {
+            // Claimed an hour ago (a long upload) and still running: its heartbeat is fresh.
+            await Dapper.SqlMapper.ExecuteAsync(db, """
+                INSERT INTO access.idempotency_requests (workspace_id, key, created_at, heartbeat_at)
+                VALUES (@Id, 'long-1', now() - interval '1 hour', now())
+                """, new { ws.Id });
+            // Claimed an hour ago and silent for 11 minutes: its process died.
+            await Dapper.SqlMapper.ExecuteAsync(db, """
+                INSERT INTO access.idempotency_requests (workspace_id, key, created_at, heartbeat_at)
+                VALUES (@Id, 'dead-1', now() - interval '1 hour', now() - interval '11 minutes')
+                """, new { ws.Id });
+        }
+        await (await ws.Full.SendAsync(Post("/api/leads", new { email = "twice@acme.io" }, "long-1")))
+            .ShouldBeProblemAsync(HttpStatusCode.Conflict, "idempotency_key_in_flight");
+        (await ws.Full.SendAsync(Post("/api/leads", new { email = "again@acme.io" }, "dead-1"))).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await LeadCountAsync(ws)).ShouldBe(1);
+    }
+
+    [Fact]
     public async Task Same_key_with_another_body_or_endpoint_is_422()
     {
         var ws = await api.CreateWorkspaceAsync();

@@ -32,7 +32,12 @@ public sealed class LogCapturingFactory : ApiFactory
 
     private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
     {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        // Scopes are written with every line by the JSON console logger (IncludeScopes), so they count as logged.
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull
+        {
+            lines.Enqueue($"{category} scope: {state}");
+            return null;
+        }
         public bool IsEnabled(LogLevel level) => true;
         public void Log<TState>(LogLevel level, EventId id, TState state, Exception? ex, Func<TState, Exception?, string> format) =>
             lines.Enqueue($"{category}: {format(state, ex)} {ex}");
@@ -155,6 +160,115 @@ public sealed partial class SecurityMatrixTests(LogCapturingFactory api) : IClas
     }
 
     [Fact]
+    public async Task No_log_line_or_scope_carries_a_webhook_token_query_string_request_body_or_key_even_at_debug_level()
+    {
+        var w = await WorldAsync();
+        var secret = "qs" + Guid.NewGuid().ToString("N")[..12];
+        var body = "bd" + Guid.NewGuid().ToString("N")[..12];
+        (await api.Client().PostAsync($"/api/webhooks/{w.Token}", Http.Json(new { email = $"{body}@x.io", notes = body }))).IsSuccessStatusCode.ShouldBeTrue();
+        (await api.Client().PostAsync($"/api/webhooks/inbound/whk_{secret}", Http.Json(new { email = "x@x.io" }))).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await w.Ws.Read.GetAsync($"/api/leads?search={secret}")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await w.Ws.Full.PostJsonAsync("/api/leads", new { email = $"{body}2@x.io", notes = body })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await w.Ws.Full.PostAsync("/api/leads", Http.Json($"{{\"email\": \"{body}\""))).StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await api.Client().GetAsync($"/no/such/route/{secret}?{secret}=1")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await api.ClientWithAuthorization(w.Ws.FullKey).GetAsync("/api/leads")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        api.Lines.ShouldNotBeEmpty();
+        foreach (var line in api.Lines)
+        {
+            line.ShouldNotContain(w.Token, customMessage: line);
+            line.ShouldNotContain(secret, customMessage: line);
+            line.ShouldNotContain(body, customMessage: line);
+            line.ShouldNotContain(w.Ws.FullKey, customMessage: line);
+            line.ShouldNotContain(w.Ws.ReadKey, customMessage: line);
+        }
+    }
+
+    /// <summary>Bodies that give every optional string field of a write route a value, where the matrix's minimal body has none or few.</summary>
+    private static readonly Dictionary<string, Func<World, object>> TextBodies = new()
+    {
+        ["POST /api/leads"] = _ => new { email = "t@x.io", firstName = "T", lastName = "T", phone = "+14155552671", company = "C", notes = "N", metadata = new { custom = "v" } },
+        ["POST /api/sources"] = _ => new { name = "S", fieldMappings = new Dictionary<string, string> { ["email"] = "E-mail" } },
+        ["PUT /api/sources/{id}"] = _ => new { name = "S", fieldMappings = new Dictionary<string, string> { ["email"] = "E-mail" } },
+        ["PUT /api/leads/{id}/assign"] = w => new { userId = w.User },
+        ["POST /api/leads/exports"] = _ => new { status = "new", search = "s", startDate = "2026-01-01", endDate = "2026-12-31", duplicates = "only", tag = "t" },
+        ["POST /api/webhooks/{token}"] = _ => new { email = "h@x.io", firstName = "H", lastName = "H", company = "C", custom = "N" },
+        ["POST /api/webhooks/inbound/{token}"] = _ => new { email = "h@x.io", firstName = "H", lastName = "H", company = "C", custom = "N" },
+    };
+
+    /// <summary>Write routes that take no JSON text at all; any other write route must have string fields to sweep.</summary>
+    private static readonly HashSet<string> NoJsonText =
+    [
+        "DELETE /api/api-keys/{id}", "DELETE /api/users/{id}", "DELETE /api/leads/{id}", "DELETE /api/leads/{id}/tags/{tagId}",
+        "DELETE /api/tags/{id}", "DELETE /api/sources/{id}", "POST /api/sources/{id}/regenerate-token",
+        "POST /api/leads/import", // a CSV body: every column through the same rules in HostileCsvTests
+    ];
+
+    private static readonly string[] Unprintable = ["a\0b", "a\u200Bb", "\u202Eabc", "x\u0007y", "\uFEFFbom", "a\u2028b", "\u2066x\u2069"];
+
+    private static IEnumerable<(string Path, Action<JsonNode, string> Set)> StringLeaves(JsonNode node, string path = "")
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (k, v) in o.ToList())
+                {
+                    var p = path.Length == 0 ? k : $"{path}.{k}";
+                    if (v is JsonValue sv && sv.GetValueKind() == System.Text.Json.JsonValueKind.String)
+                    {
+                        var key = k;
+                        yield return (p, (root, bad) => Find(root, path)![key] = bad);
+                        if (path.Length > 0) yield return ($"{p} (key)", (root, bad) => { var parent = Find(root, path)!.AsObject(); var val = parent[key]!.GetValue<string>(); parent.Remove(key); parent[bad] = val; });
+                    }
+                    else if (v is not null)
+                        foreach (var leaf in StringLeaves(v, p)) yield return leaf;
+                }
+                break;
+        }
+    }
+
+    private static JsonObject? Find(JsonNode root, string path) =>
+        (path.Length == 0 ? root : path.Split('.').Aggregate(root, (n, k) => n[k]!)) as JsonObject;
+
+    [Fact]
+    public async Task Every_string_of_every_write_route_refuses_NUL_and_invisible_characters_with_a_400_naming_it()
+    {
+        var w = await WorldAsync();
+        var before = await FingerprintAsync(w.Ws.Id);
+        var swept = 0;
+        foreach (var route in Registered().Where(r => !r.StartsWith("GET ", StringComparison.Ordinal)).Order())
+        {
+            var template = Matrix[route](w);
+            JsonNode? body = TextBodies.TryGetValue(route, out var tb) ? JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(tb(w)))
+                : template.Content is { Headers.ContentType.MediaType: "application/json" } c ? JsonNode.Parse(await c.ReadAsStringAsync()) : null;
+            var leaves = body is null ? [] : StringLeaves(body).ToList();
+            if (leaves.Count == 0)
+            {
+                NoJsonText.ShouldContain(route, "a write route with no string field to sweep: give it one in TextBodies or list it in NoJsonText");
+                continue;
+            }
+            foreach (var (path, set) in leaves)
+                foreach (var bad in Unprintable)
+                {
+                    var hostile = body!.DeepClone();
+                    set(hostile, bad);
+                    var req = new HttpRequestMessage(template.Method, template.RequestUri) { Content = Http.Json(hostile.ToJsonString()) };
+                    var r = await (IsWebhook(route) ? api.Client() : w.Ws.Full).SendAsync(req);
+                    var what = $"{route} {path} = {System.Text.Json.JsonSerializer.Serialize(bad)}";
+                    var text = await r.Content.ReadAsStringAsync();
+                    r.StatusCode.ShouldBe(HttpStatusCode.BadRequest, $"{what}: {text}");
+                    // Unknown webhook members are the lead's metadata.
+                    var field = IsWebhook(route) && path == "custom" ? "metadata" : path.Split('.')[0].Replace(" (key)", "");
+                    JsonNode.Parse(text)!["errors"]?[field].ShouldNotBeNull($"{what}: {text}");
+                    text.ShouldNotContain("System.", customMessage: what);
+                    swept++;
+                }
+        }
+        swept.ShouldBeGreaterThan(100);
+        (await FingerprintAsync(w.Ws.Id)).ShouldBe(before);
+    }
+
+    [Fact]
     public void Every_registered_route_is_in_the_matrix()
     {
         var missing = Registered().Where(r => !Matrix.ContainsKey(r)).ToList();
@@ -228,7 +342,7 @@ public sealed partial class SecurityMatrixTests(LogCapturingFactory api) : IClas
             {
                 var r = await client.SendAsync(Matrix[route](attacker));
                 var body = await r.Content.ReadAsStringAsync();
-                ((int)r.StatusCode).ShouldBeLessThan(500, $"{route}: {body}");
+                ((int)r.StatusCode).ShouldBeLessThan(500, $"{route}: {body} {string.Join("\n", api.Lines.Where(l => l.Contains("Exception")).Take(2))}");
                 body.ShouldNotContain(victim.Marker, customMessage: route);
                 body.ShouldNotContain("   at ", customMessage: route);
                 body.ShouldNotContain("Exception", customMessage: route);

@@ -15,11 +15,12 @@ internal static class IdempotencyData
         public DateTime CreatedAt { get; init; }
     }
 
-    // Expired or abandoned (in flight for over 10 minutes: the process died) records give way to a new request.
+    // Expired or abandoned records give way to a new request. Abandoned: in flight with no heartbeat for 10 minutes
+    // (the process that ran it died); a running request beats every minute however long it takes (migration 0046).
     private const string ClaimSql = """
         DELETE FROM access.idempotency_requests
         WHERE workspace_id = @WorkspaceId AND key = @Key
-          AND (expires_at < now() OR (completed_at IS NULL AND created_at < now() - interval '10 minutes'));
+          AND (expires_at < now() OR (completed_at IS NULL AND heartbeat_at < now() - interval '10 minutes'));
         INSERT INTO access.idempotency_requests (workspace_id, key) VALUES (@WorkspaceId, @Key)
         ON CONFLICT (workspace_id, key) DO NOTHING
         RETURNING true;
@@ -36,6 +37,11 @@ internal static class IdempotencyData
         SET fingerprint = @Fingerprint, status_code = @StatusCode, content_type = @ContentType, location = @Location,
             response_body = @ResponseBody, completed_at = now()
         WHERE workspace_id = @WorkspaceId AND key = @Key
+        """;
+
+    private const string HeartbeatSql = """
+        UPDATE access.idempotency_requests SET heartbeat_at = now()
+        WHERE workspace_id = @WorkspaceId AND key = @Key AND completed_at IS NULL
         """;
 
     private const string ReleaseSql = "DELETE FROM access.idempotency_requests WHERE workspace_id = @WorkspaceId AND key = @Key";
@@ -66,6 +72,12 @@ internal static class IdempotencyData
             WorkspaceId = workspaceId, Key = key, Fingerprint = fingerprint, StatusCode = status, ContentType = contentType,
             Location = location, ResponseBody = body,
         }, cancellationToken: ct));
+    }
+
+    public static async Task HeartbeatAsync(NpgsqlDataSource db, Guid workspaceId, string key, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(HeartbeatSql, new { WorkspaceId = workspaceId, Key = key }, cancellationToken: ct));
     }
 
     public static async Task ReleaseAsync(NpgsqlDataSource db, Guid workspaceId, string key)

@@ -70,7 +70,40 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSour
         if (record.ResponseBody is { Length: > 0 } body) await ctx.Response.Body.WriteAsync(body, ct);
     }
 
+    /// <summary>How often a running request renews its claim; a claim without a beat for 10 minutes is abandoned.</summary>
+    internal static TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Renews the claim until <paramref name="ct"/> ends, so a request that runs for hours keeps its key.</summary>
+    private async Task BeatAsync(Guid workspaceId, string key, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(HeartbeatInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                try { await IdempotencyData.HeartbeatAsync(db, workspaceId, key, ct); }
+                catch (NpgsqlException) { /* the next beat tries again; ten minutes of misses are needed to lose the key */ }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
     private async Task ExecuteAndStoreAsync(HttpContext ctx, Guid workspaceId, string key)
+    {
+        using var stopBeat = new CancellationTokenSource();
+        var beat = BeatAsync(workspaceId, key, stopBeat.Token);
+        try
+        {
+            await ExecuteAndStoreCoreAsync(ctx, workspaceId, key);
+        }
+        finally
+        {
+            await stopBeat.CancelAsync();
+            await beat;
+        }
+    }
+
+    private async Task ExecuteAndStoreCoreAsync(HttpContext ctx, Guid workspaceId, string key)
     {
         using var hash = StartFingerprint(ctx.Request);
         var hashing = new HashingReadStream(ctx.Request.Body, hash);

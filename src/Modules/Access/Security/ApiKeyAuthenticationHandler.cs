@@ -48,11 +48,17 @@ internal sealed class ApiKeyAuthenticationHandler(
     {
         var fromHeader = Request.Headers[HeaderName];
         string? fromAuth = null;
+        var authKeys = 0;
         foreach (var value in Request.Headers.Authorization)
             if (value is not null && value.StartsWith(SchemeName + " ", StringComparison.OrdinalIgnoreCase))
+            {
                 fromAuth = value[(SchemeName.Length + 1)..].Trim();
+                authKeys++;
+            }
 
         if (fromHeader.Count == 0 && fromAuth is null) return Fail(ProblemCodes.MissingApiKey, "No API key was sent.");
+        // Two keys must never resolve to "the last one wins": which one a proxy or client library keeps is anyone's guess.
+        if (authKeys > 1) return Fail(ProblemCodes.AmbiguousCredentials, "More than one Authorization: ApiKey header was sent.");
         if (fromHeader.Count > 1) return Fail(ProblemCodes.AmbiguousCredentials, "More than one X-API-Key header was sent.");
         var key = fromHeader.Count == 1 ? fromHeader[0]!.Trim() : fromAuth!;
         if (fromHeader.Count == 1 && fromAuth is not null && fromAuth != key)

@@ -16,7 +16,11 @@ namespace Modules.Import.Jobs;
 /// </summary>
 internal sealed class ExportLeadsJob(NpgsqlDataSource db, ExportSettings settings, ILogger<ExportLeadsJob> log)
 {
-    public const string Queue = "import";
+    /// <summary>
+    /// A queue of its own, served by its own workers (<c>Exports:Workers</c>): with <c>Import:Workers=1</c> one tenant's
+    /// hour-long import on a shared queue held back every tenant's exports.
+    /// </summary>
+    public const string Queue = "export";
 
     /// <summary>The first run plus <see cref="AutomaticRetryAttribute"/>'s retries: after this many, the export is failed.</summary>
     internal const int MaxAttempts = 4;

@@ -1,4 +1,5 @@
 using Dapper;
+using Kernel.Http;
 using Npgsql;
 
 namespace Modules.Leads.Public;
@@ -16,6 +17,12 @@ public static class LeadMerge
     // One round trip: the fold returns the survivor as it now is (for rescoring) with its metadata key count —
     // more keys than before means the duplicate filled some — and the second statement counts the events that
     // join the survivor's timeline: the duplicate's own and those of leads merged into it earlier.
+    /// <summary>The most notes a merged lead holds (the table's check constraint, migration 0007): merges concatenate notes.</summary>
+    public const int MaxMergedNotes = 1_000_000;
+
+    // PostgreSQL's char_length counts code points, as the check constraint does.
+    private static int CodePoints(string s) => s.Length - s.Count(char.IsLowSurrogate);
+
     private static readonly string FoldSql = $"""
         UPDATE leads.leads s SET
             email        = coalesce(s.email, d.email),
@@ -54,6 +61,10 @@ public static class LeadMerge
     /// <summary>Folds the duplicate's fields, notes and metadata into the survivor and counts the events it brings.</summary>
     public static async Task<Folded> FoldAsync(NpgsqlConnection conn, NpgsqlTransaction tx, LeadRow survivor, LeadRow duplicate, CancellationToken ct)
     {
+        if (survivor.Notes is { } sn && duplicate.Notes is { } dn && CodePoints(sn) + 2 + CodePoints(dn) > MaxMergedNotes)
+            throw new ApiProblemException(422, "merge_notes_too_long", "Merged notes would be too long",
+                $"Notes are concatenated on merge, never dropped, and the two leads' notes together pass {MaxMergedNotes:N0} characters. " +
+                "Shorten either lead's notes (PUT /api/leads/:id/notes), then merge again.");
         var filled = new List<string>();
         void Fill(string field, object? s, object? d) { if (s is null && d is not null) filled.Add(field); }
         Fill("email", survivor.Email, duplicate.Email);

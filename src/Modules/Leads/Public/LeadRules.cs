@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Kernel.Http;
 using PhoneNumbers;
 
 namespace Modules.Leads.Public;
@@ -32,7 +33,8 @@ public static partial class LeadRules
         if (notes is not null)
         {
             if (notes.Length > LeadLimits.Notes) errors["notes"] = $"notes must be at most {LeadLimits.Notes} characters.";
-            else if (notes.Contains('\0')) errors["notes"] = "notes must not contain NUL characters.";
+            else if (TextRule.Violation(notes, "notes") is { } bad) errors["notes"] = bad;
+            else notes = TextRule.Normalize(notes);
         }
 
         if (email is not null && !errors.ContainsKey("email") && !IsEmail(email)) errors["email"] = "email is not a valid address.";
@@ -43,12 +45,12 @@ public static partial class LeadRules
         var metadataKeys = 0;
         if (input.Metadata is { Count: > 0 } md)
         {
-            metadataJson = md.ToJsonString();
+            metadataJson = md.ToJsonString(MetadataJson.Options);
             metadataKeys = md.Count;
-            if (Encoding.UTF8.GetByteCount(metadataJson) > LeadLimits.MetadataBytes)
-                errors["metadata"] = $"metadata must be at most {LeadLimits.MetadataBytes / 1024} KB of JSON.";
-            else if (metadataJson.Contains("\\u0000", StringComparison.Ordinal))
-                errors["metadata"] = "metadata must not contain NUL characters.";
+            if (MetadataJson.Utf8Bytes(metadataJson) > LeadLimits.MetadataBytes)
+                errors["metadata"] = $"metadata must be at most {LeadLimits.MetadataBytes / 1024} KB of JSON (UTF-8).";
+            else if (MetadataJson.Violation(md) is { } bad)
+                errors["metadata"] = bad;
         }
 
         if (email is null && phone is null && first is null && last is null && errors.Count == 0)
@@ -123,7 +125,7 @@ public static partial class LeadRules
     {
         if (s is null) return null;
         var t = s.Trim();
-        return t.Length == 0 ? null : t;
+        return t.Length == 0 ? null : TextRule.Violation(t, "") is null ? TextRule.Normalize(t) : t;
     }
 
     private static void Check(Dictionary<string, string> errors, string field, string? value, int max)
@@ -131,6 +133,7 @@ public static partial class LeadRules
         if (value is null) return;
         if (value.Length > max) errors[field] = $"{field} must be at most {max} characters.";
         else if (value.AsSpan().IndexOfAny('\0', '\r', '\n') >= 0) errors[field] = $"{field} must not contain NUL or line-break characters.";
+        else if (TextRule.Violation(value, field) is { } bad) errors[field] = bad;
     }
 
     // Pragmatic address check: one @, a dotted domain of letters/digits/hyphens, no spaces or control characters.

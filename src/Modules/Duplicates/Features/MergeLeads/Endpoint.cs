@@ -20,7 +20,8 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
         {
             s.Summary = "Merge a duplicate into this lead";
             s.Description = "Folds `duplicateId` into `:id` in one transaction and answers the survivor. 422 `merge_self`; 409 `merge_conflict` " +
-                            "when a concurrent merge or delete changed either lead first; `dryRun: true` writes nothing." +
+                            "when a concurrent merge or delete changed either lead first; 422 `merge_notes_too_long` when the concatenated notes would pass " +
+                            "1,000,000 characters (shorten one lead's notes first); `dryRun: true` writes nothing. " +
                             "`If-Match` with a stale ETag (of `:id`) is a 412 `precondition_failed` carrying the current `ETag`; nothing changes. The answer carries the lead's new `ETag`.";
         });
     }
