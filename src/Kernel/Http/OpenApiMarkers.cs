@@ -26,7 +26,10 @@ public sealed class OneOfAttribute(Type values) : Attribute
 /// <c>ETag</c>, and, when <paramref name="acceptsIfMatch"/>, the request may send <c>If-Match</c> and get
 /// 412 <c>precondition_failed</c>. The OpenAPI conventions read it; nothing else does.
 /// </summary>
-public sealed class EntityTagged(bool acceptsIfMatch)
+public sealed class EntityTagged(bool acceptsIfMatch, bool onEverySuccess = true)
 {
     public bool AcceptsIfMatch { get; } = acceptsIfMatch;
+
+    /// <summary><c>false</c> when some successful answers carry no version (a merge's dry run: nothing was committed).</summary>
+    public bool OnEverySuccess { get; } = onEverySuccess;
 }

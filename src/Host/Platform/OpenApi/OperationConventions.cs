@@ -345,7 +345,7 @@ internal static class OperationConventions
             if (status is 429 or 503) headers["Retry-After"] = Header("Seconds to wait before retrying.", required: true, type: "integer");
             if (creates && status is 201 or 202) headers["Location"] = Header("URL of the created object (or of the job's status).", required: true);
             if (s.EntityTag is not null && status is >= 200 and < 300 and not 204 or 412)
-                headers["ETag"] = Header("The lead's current version; send it back in `If-Match`.", required: true);
+                headers["ETag"] = Header("The lead's current version; send it back in `If-Match`.", required: status == 412 || s.EntityTag.OnEverySuccess);
             if (s.Idempotent && status < 300)
                 headers["Idempotent-Replayed"] = Header("`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.", required: false);
             if (headers.Count > 0) node!.AsObject()["headers"] = headers;

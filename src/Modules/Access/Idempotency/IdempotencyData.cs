@@ -11,6 +11,7 @@ internal static class IdempotencyData
         public int? StatusCode { get; init; }
         public string? ContentType { get; init; }
         public string? Location { get; init; }
+        public string? Etag { get; init; }
         public byte[]? ResponseBody { get; init; }
         public DateTime CreatedAt { get; init; }
     }
@@ -27,14 +28,14 @@ internal static class IdempotencyData
         """;
 
     private const string FindSql = """
-        SELECT fingerprint, status_code, content_type, location, response_body, created_at
+        SELECT fingerprint, status_code, content_type, location, etag, response_body, created_at
         FROM access.idempotency_requests
         WHERE workspace_id = @WorkspaceId AND key = @Key
         """;
 
     private const string CompleteSql = """
         UPDATE access.idempotency_requests
-        SET fingerprint = @Fingerprint, status_code = @StatusCode, content_type = @ContentType, location = @Location,
+        SET fingerprint = @Fingerprint, status_code = @StatusCode, content_type = @ContentType, location = @Location, etag = @Etag,
             response_body = @ResponseBody, completed_at = now()
         WHERE workspace_id = @WorkspaceId AND key = @Key
         """;
@@ -64,13 +65,13 @@ internal static class IdempotencyData
     }
 
     public static async Task CompleteAsync(NpgsqlDataSource db, Guid workspaceId, string key, byte[] fingerprint, int status,
-        string? contentType, string? location, byte[] body, CancellationToken ct)
+        string? contentType, string? location, string? etag, byte[] body, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(CompleteSql, new
         {
             WorkspaceId = workspaceId, Key = key, Fingerprint = fingerprint, StatusCode = status, ContentType = contentType,
-            Location = location, ResponseBody = body,
+            Location = location, Etag = etag, ResponseBody = body,
         }, cancellationToken: ct));
     }
 

@@ -66,6 +66,7 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSour
         ctx.Response.StatusCode = record.StatusCode.Value;
         if (record.ContentType is not null) ctx.Response.ContentType = record.ContentType;
         if (record.Location is not null) ctx.Response.Headers.Location = record.Location;
+        if (record.Etag is not null) ctx.Response.Headers.ETag = record.Etag;
         ctx.Response.Headers["Idempotent-Replayed"] = "true";
         if (record.ResponseBody is { Length: > 0 } body) await ctx.Response.Body.WriteAsync(body, ct);
     }
@@ -135,7 +136,7 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSour
         if (IsTransient(status)) await IdempotencyData.ReleaseAsync(db, workspaceId, key);
         else
             await IdempotencyData.CompleteAsync(db, workspaceId, key, hash.GetHashAndReset(), status, ctx.Response.ContentType,
-                ctx.Response.Headers.Location.FirstOrDefault(), captured.ToArray(), CancellationToken.None);
+                ctx.Response.Headers.Location.FirstOrDefault(), ctx.Response.Headers.ETag.FirstOrDefault(), captured.ToArray(), CancellationToken.None);
         captured.Position = 0;
         await captured.CopyToAsync(original, ctx.RequestAborted);
     }

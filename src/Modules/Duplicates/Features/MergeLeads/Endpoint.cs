@@ -14,7 +14,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
     public override void Configure()
     {
         Post("/api/leads/{id}/merge");
-        Options(b => b.WithMetadata(new EntityTagged(acceptsIfMatch: true)));
+        Options(b => b.WithMetadata(new EntityTagged(acceptsIfMatch: true, onEverySuccess: false)));
         Policies(AuthPolicies.Write);
         Summary(s =>
         {
