@@ -44,8 +44,10 @@ public sealed class HostileInputTests(ApiFactory api) : IClassFixture<ApiFactory
             ((int)r.StatusCode).ShouldBeLessThan(500, $"{field} {JsonSerializer.Serialize(s)}: {text}");
             if (field == "phone")
             {
-                // §8: a phone never costs a lead — only its length (40) and NUL or line breaks may refuse it.
-                var mustFail = Trimmed(s) is { } t && (t.Length > 40 || t.IndexOfAny(['\0', '\r', '\n']) >= 0);
+                // §8: a phone's format never costs a lead — only its length (40), line breaks and the one text rule
+                // (NUL, controls, invisible format characters) may refuse it.
+                var mustFail = Kernel.Http.TextRule.Violation(s, "phone") is not null
+                    || (Trimmed(s) is { } t && (t.Length > 40 || t.IndexOfAny(['\r', '\n']) >= 0));
                 (r.StatusCode == HttpStatusCode.BadRequest).ShouldBe(mustFail, $"phone {JsonSerializer.Serialize(s)}: {text}");
             }
             if (r.StatusCode == HttpStatusCode.BadRequest)
