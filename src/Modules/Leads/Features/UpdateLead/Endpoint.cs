@@ -25,10 +25,7 @@ internal sealed class Endpoint(NpgsqlDataSource db, IEnumerable<IDuplicateDetect
         Options(b => b.WithMetadata(new EntityTagged(acceptsIfMatch: true)));
         Policies(AuthPolicies.Write);
         Description(b => b
-            .Accepts<PatchDocument>("application/merge-patch+json", "application/json")
-            .Produces<ProblemBody>(400, Problems.ContentType)
-            .Produces<ProblemBody>(404, Problems.ContentType)
-            .Produces<ProblemBody>(413, Problems.ContentType));
+            .Accepts<PatchDocument>("application/merge-patch+json", "application/json"));
         Summary(s =>
         {
             s.Summary = "Edit a lead";
