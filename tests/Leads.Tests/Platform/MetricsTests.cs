@@ -5,7 +5,16 @@ using Leads.Tests.Infrastructure;
 
 namespace Leads.Tests.Platform;
 
+/// <summary>
+/// Runs alone: every host in the test process publishes ASP.NET Core's and Npgsql's meters under the same names, and
+/// OpenTelemetry merges same-named instruments into one stream, so another test class disposing its host mid-scrape
+/// could end the HTTP series this host exports. In a service process there is one host.
+/// </summary>
+[CollectionDefinition(nameof(MetricsTests), DisableParallelization = true)]
+public sealed class MetricsCollection;
+
 /// <summary><c>/metrics</c> (spec §14): Prometheus text for a scraper on this machine, with the service's own counters moving.</summary>
+[Collection(nameof(MetricsTests))]
 public sealed class MetricsTests(RemoteAddressApiFactory api) : IClassFixture<RemoteAddressApiFactory>
 {
     private async Task<string> ScrapeAsync()
