@@ -20,7 +20,7 @@ public static class ImportModule
         services.AddSingleton(ExportSettings.From(config));
         services.AddTransient<ExportLeadsJob>();
         services.AddTransient(sp => new ImportLeadsJob(sp.GetRequiredService<NpgsqlDataSource>(),
-            sp.GetRequiredService<IBulkDuplicateDetector>(), sp.GetRequiredService<ImportOptions>(),
+            sp.GetRequiredService<LeadIntake>(), sp.GetRequiredService<ImportOptions>(),
             sp.GetRequiredService<ILogger<ImportLeadsJob>>()));
         return services;
     }

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Modules.Access.Public;
-using Modules.Leads.Intake;
+using Modules.Leads.Public;
 using Modules.Leads.Members;
 using Modules.Leads.Webhooks;
 

@@ -4,6 +4,7 @@ using Dapper;
 using Leads.Tests.Import;
 using Leads.Tests.Infrastructure;
 using Leads.Tests.Sources;
+using Modules.Leads.Intake;
 using Modules.Leads.Public;
 
 namespace Leads.Tests.Leads;

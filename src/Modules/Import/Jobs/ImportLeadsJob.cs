@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Hangfire;
 using Hangfire.Server;
 using Kernel.Data;
+using Kernel.Http;
 using Kernel.Security;
 using Microsoft.Extensions.Logging;
 using Modules.Import.Csv;
@@ -28,14 +29,14 @@ public sealed class ImportLeadsJob
     private const int MaxStarts = 10;
 
     private readonly NpgsqlDataSource _db;
-    private readonly IBulkDuplicateDetector _duplicates;
+    private readonly LeadIntake _intake;
     private readonly ILogger<ImportLeadsJob> _log;
-    private readonly System.Diagnostics.Stopwatch _scan = new(), _write = new(), _detect = new();
+    private readonly System.Diagnostics.Stopwatch _scan = new(), _write = new(), _prepare = new();
 
-    internal ImportLeadsJob(NpgsqlDataSource db, IBulkDuplicateDetector duplicates, ImportOptions options, ILogger<ImportLeadsJob> log)
+    internal ImportLeadsJob(NpgsqlDataSource db, LeadIntake intake, ImportOptions options, ILogger<ImportLeadsJob> log)
     {
         _db = db;
-        _duplicates = duplicates;
+        _intake = intake;
         _log = log;
         Options = options;
     }
@@ -73,8 +74,8 @@ public sealed class ImportLeadsJob
                 ImportTypeId(importId), job.FileName, job.Attempts, job.ProcessedRows);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             await ProcessAsync(conn, job, ct);
-            _log.LogInformation("Import {ImportId} completed in {Seconds:F1} s (scan {Scan:F1} s, writing chunks {Write:F1} s of which duplicate detection {Detect:F1} s)",
-                ImportTypeId(importId), clock.Elapsed.TotalSeconds, _scan.Elapsed.TotalSeconds, _write.Elapsed.TotalSeconds, _detect.Elapsed.TotalSeconds);
+            _log.LogInformation("Import {ImportId} completed in {Seconds:F1} s (scan {Scan:F1} s, preparing rows {Prepare:F1} s, writing chunks {Write:F1} s)",
+                ImportTypeId(importId), clock.Elapsed.TotalSeconds, _scan.Elapsed.TotalSeconds, _prepare.Elapsed.TotalSeconds, _write.Elapsed.TotalSeconds);
         }
         catch (ImportFailedException e)
         {
@@ -130,7 +131,12 @@ public sealed class ImportLeadsJob
             _scan.Stop();
             await JobData.ScannedAsync(conn, job.Id, rows, [.. header.Select(Storable)], ct);
         }
-        var intake = await LeadIntakeRules.ContextAsync(conn, job.WorkspaceId, job.SourceId, ct);
+        IntakeContext intake;
+        try { intake = await LeadIntake.ContextAsync(conn, null, job.WorkspaceId, job.SourceId, ct); }
+        catch (ApiProblemException)
+        {
+            throw new ImportFailedException("The import's source was deleted before all its rows were imported; rows committed before stay imported.");
+        }
         await JobData.ConfigureSessionAsync(conn, ct);
         await ImportRowsAsync(conn, job, shape.Delimiter, intake, ct);
         await JobData.CompleteAsync(conn, job.Id, ct);
@@ -163,14 +169,15 @@ public sealed class ImportLeadsJob
     }
 
     /// <summary>
-    /// Second pass, as a two-stage pipeline: one task reads and validates the next chunk (CSV parsing, phone
-    /// parsing and scoring are CPU work) while this one writes the previous chunk (database work), so the two
-    /// overlap. A chunk ends at <c>Import:ChunkRows</c> rows or <c>Import:ChunkBytes</c> of row text, whichever comes
-    /// first, and at most two chunks wait between them, which bounds memory by bytes whatever the file's rows hold.
+    /// Second pass, as a two-stage pipeline: one task parses the next chunk and runs the Leads module's
+    /// <see cref="LeadIntake.Prepare(IReadOnlyList{LeadInput}, IntakeContext)"/> over it (CSV parsing, phone parsing and
+    /// scoring are CPU work) while this one writes the previous chunk (database work), so the two overlap. A chunk ends at
+    /// <c>Import:ChunkRows</c> rows or <c>Import:ChunkBytes</c> of row text, whichever comes first, and at most two chunks
+    /// wait between them, which bounds memory by bytes whatever the file's rows hold.
     /// </summary>
     private async Task ImportRowsAsync(NpgsqlConnection conn, ImportJobRow job, char delimiter, IntakeContext intake, CancellationToken ct)
     {
-        var origin = new BulkOrigin(job.WorkspaceId, job.SourceId, job.Id, Actor.Import(job.Id, job.FileName));
+        var target = new IntakeTarget(job.WorkspaceId, job.SourceId, LeadChannels.Import, Actor.Import(job.Id, job.FileName), job.Id);
         if (job.DryRun) await DryRunKeys.StartAsync(conn, ct);
         var chunks = Channel.CreateBounded<Batch>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -182,7 +189,7 @@ public sealed class ImportLeadsJob
             await foreach (var batch in chunks.Reader.ReadAllAsync(stop.Token))
             {
                 _write.Start();
-                processed = await CommitChunkAsync(conn, job, origin, batch, processed, ++chunkNo, ct);
+                processed = await CommitChunkAsync(conn, job, target, batch, processed, ++chunkNo, ct);
                 _write.Stop();
             }
         }
@@ -200,7 +207,6 @@ public sealed class ImportLeadsJob
     {
         try
         {
-            var ids = new MonotonicUuidV7();
             var batch = new Batch();
             ColumnMap? map = null;
             await using var stream = new UploadStream(_db, job.Id);
@@ -209,15 +215,14 @@ public sealed class ImportLeadsJob
             {
                 if (records.RowNo <= job.ProcessedRows) continue; // committed by an earlier run
                 map ??= ColumnMap.From(records.Header);
-                var (lead, error) = records.Oversized ? (null, Oversized(records.MaxRecordChars)) : Validate(records.Fields, map, intake);
+                var error = records.Oversized ? Oversized(records.MaxRecordChars) : Unreadable(records.Fields, map);
                 batch.Bytes += BatchBytes(records.Fields);
-                if (lead?.Lead is null) batch.Errors.Add(new RowError(records.RowNo, records.Line, error!, [.. records.Fields.Select(Storable)]));
-                else batch.Accepted.Add(new Accepted(ids.Next(), lead.Lead, lead.Score));
-                if (batch.Count < Options.ChunkRows && batch.Bytes < Options.ChunkBytes) continue;
-                await chunks.WriteAsync(batch, ct);
+                batch.Rows.Add(new Row(records.RowNo, records.Line, [.. records.Fields], error is null ? map.ToInput(records.Fields) : null, error));
+                if (batch.Rows.Count < Options.ChunkRows && batch.Bytes < Options.ChunkBytes) continue;
+                await chunks.WriteAsync(Prepared(batch, intake), ct);
                 batch = new Batch();
             }
-            if (batch.Count > 0) await chunks.WriteAsync(batch, ct);
+            if (batch.Rows.Count > 0) await chunks.WriteAsync(Prepared(batch, intake), ct);
             chunks.Complete();
         }
         catch (Exception e)
@@ -227,61 +232,67 @@ public sealed class ImportLeadsJob
         }
     }
 
-    private static (PreparedLead? Lead, string? Error) Validate(IReadOnlyList<string> fields, ColumnMap map, IntakeContext intake)
+    /// <summary>The chunk's readable rows through the intake rules: accepted leads in file order, and rejected rows.</summary>
+    private Batch Prepared(Batch batch, IntakeContext intake)
+    {
+        _prepare.Start();
+        var readable = batch.Rows.Where(r => r.Input is not null).ToList();
+        var prepared = LeadIntake.Prepare([.. readable.Select(r => r.Input!)], intake);
+        for (var i = 0; i < prepared.Length; i++)
+        {
+            if (prepared[i].Lead is not null) batch.Accepted.Add(prepared[i]);
+            else batch.Errors.Add(new RowError(readable[i].RowNo, readable[i].Line, string.Join(" ", prepared[i].Errors.Values), [.. readable[i].Fields.Select(Storable)]));
+        }
+        foreach (var r in batch.Rows.Where(r => r.Input is null))
+            batch.Errors.Add(new RowError(r.RowNo, r.Line, r.Error!, [.. r.Fields.Select(Storable)]));
+        batch.Count = batch.Rows.Count;
+        batch.Rows.Clear();
+        _prepare.Stop();
+        return batch;
+    }
+
+    /// <summary>What the CSV itself gets wrong in a row (more fields than the header, bytes that are not UTF-8); null if nothing.</summary>
+    private static string? Unreadable(IReadOnlyList<string> fields, ColumnMap map)
     {
         for (var i = map.Count; i < fields.Count; i++)
             if (!string.IsNullOrWhiteSpace(fields[i]))
-                return (null, $"The row has {fields.Count} fields but the header has {map.Count}.");
+                return $"The row has {fields.Count} fields but the header has {map.Count}.";
         foreach (var f in fields)
             if (f.Contains('\uFFFD'))
-                return (null, "The row holds bytes that are not valid UTF-8 (shown as \uFFFD); save the file as UTF-8.");
-        var prepared = LeadIntakeRules.Prepare(map.ToInput(fields), intake);
-        return prepared.Lead is null ? (null, string.Join(" ", prepared.Errors.Values)) : (prepared, null);
+                return "The row holds bytes that are not valid UTF-8 (shown as \uFFFD); save the file as UTF-8.";
+        return null;
     }
 
     // PostgreSQL text cannot hold NUL; the error report shows it as U+FFFD.
     private static string Storable(string s) => s.Contains('\0') ? s.Replace('\0', '\uFFFD') : s;
 
     /// <summary>
-    /// Detects duplicates for the chunk, writes its leads and rejected rows, and advances the checkpoint, all in one
-    /// transaction under the workspace's intake lock. Lock and FK conflicts with concurrent deletes or merges retry.
+    /// Writes the chunk's leads through the Leads module's intake (duplicate detection and inserts under the workspace's
+    /// intake lock), its rejected rows, and the checkpoint, all in one transaction. Lock and FK conflicts with
+    /// concurrent deletes or merges retry.
     /// </summary>
-    private async Task<long> CommitChunkAsync(NpgsqlConnection conn, ImportJobRow job, BulkOrigin origin, Batch batch,
+    private async Task<long> CommitChunkAsync(NpgsqlConnection conn, ImportJobRow job, IntakeTarget target, Batch batch,
         long processed, int chunkNo, CancellationToken ct)
     {
         using var span = LeadsTelemetry.Source.StartActivity("import chunk");
         span?.SetTag("leads.import.id", TypeId.Format(IdPrefix.Import, job.Id));
         span?.SetTag("leads.import.chunk", chunkNo);
         span?.SetTag("leads.import.rows", batch.Count);
-        var skip = job.OnDuplicate == "skip";
-        var keys = batch.Accepted.Select(a => new BulkMatchKeys(a.Id, a.Lead.EmailNorm, a.Lead.PhoneE164)).ToList();
+        var options = new IntakeWriteOptions(SkipDuplicates: job.OnDuplicate == "skip", DryRun: job.DryRun);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 await using var tx = await conn.BeginTransactionAsync(ct);
-                if (!job.DryRun) await _duplicates.LockWorkspaceAsync(conn, tx, job.WorkspaceId, ct);
-                var unwritten = job.DryRun ? await DryRunKeys.SeenAsync(conn, tx, KeysOf(batch.Accepted), ct) : null;
-                _detect.Start();
-                var matches = await _duplicates.DetectAsync(conn, tx, job.WorkspaceId, keys, skip, unwritten, ct);
-                _detect.Stop();
-                var leads = new List<BulkLead>(batch.Accepted.Count);
-                long duplicates = 0, skipped = 0;
-                for (var i = 0; i < matches.Length; i++)
-                {
-                    var a = batch.Accepted[i];
-                    if (matches[i] is not null && skip) { skipped++; continue; }
-                    if (matches[i] is not null) duplicates++;
-                    leads.Add(new BulkLead(a.Id, a.Lead, a.Score, matches[i]));
-                }
-                if (job.DryRun) await DryRunKeys.AddAsync(conn, tx, KeysOf(leads.Select(l => new Accepted(l.Id, l.Lead, l.Score))), ct);
-                else await LeadsBulkWriter.InsertAsync(conn, tx, origin, leads, ct);
+                if (job.DryRun) options = options with { UnwrittenKeys = await DryRunKeys.SeenAsync(conn, tx, KeysOf(batch.Accepted), ct) };
+                var written = await _intake.WriteBatchAsync(conn, tx, target, batch.Accepted, options, ct);
+                if (job.DryRun) await DryRunKeys.AddAsync(conn, tx, [.. written.TakenKeys], ct);
                 await JobData.InsertErrorsAsync(conn, job.Id, batch.Errors, ct);
                 TestHook?.Invoke("before-commit", chunkNo);
-                var counts = new ChunkCounts(batch.Count, leads.Count, duplicates, skipped, batch.Errors.Count);
+                var counts = new ChunkCounts(batch.Count, written.Written, written.Duplicates, written.Skipped, batch.Errors.Count);
                 if (!await JobData.CheckpointAsync(conn, tx, job.Id, processed, counts, ct)) throw new ImportSupersededException();
                 await tx.CommitAsync(ct);
-                CountRows(job.DryRun, leads.Count, duplicates, skipped, batch.Errors.Count);
+                CountRows(job.DryRun, written.Written, written.Duplicates, written.Skipped, batch.Errors.Count);
                 TestHook?.Invoke("after-commit", chunkNo);
                 return processed + batch.Count;
             }
@@ -308,10 +319,10 @@ public sealed class ImportLeadsJob
         LeadsTelemetry.ImportRowsProcessed("failed", failed);
     }
 
-    private static string[] KeysOf(IEnumerable<Accepted> rows) => rows
+    private static string[] KeysOf(IEnumerable<PreparedLead> rows) => rows
         .SelectMany(a => new[]
         {
-            a.Lead.EmailNorm is { } e ? DryRunKeys.Email(e) : null,
+            a.Lead!.EmailNorm is { } e ? DryRunKeys.Email(e) : null,
             a.Lead.PhoneE164 is { } p ? DryRunKeys.Phone(p) : null,
         })
         .OfType<string>().Distinct().ToArray();
@@ -321,7 +332,8 @@ public sealed class ImportLeadsJob
         e is NpgsqlException { IsTransient: true } or TimeoutException or IOException || DbErrors.IsUnavailable(e)
         || (e.InnerException is not null && IsTransient(e.InnerException));
 
-    private sealed record Accepted(Guid Id, NormalizedLead Lead, int Score);
+    /// <summary>A parsed row: its fields and lead fields, or what the CSV got wrong in it.</summary>
+    private sealed record Row(long RowNo, long Line, string[] Fields, LeadInput? Input, string? Error);
 
     private static string Oversized(int maxChars) =>
         $"The record is longer than {maxChars:N0} characters (Import:MaxRecordChars); it was skipped up to the next line break outside quotes.";
@@ -339,9 +351,13 @@ public sealed class ImportLeadsJob
 
     private sealed class Batch
     {
-        public List<Accepted> Accepted { get; } = [];
+        /// <summary>Rows as parsed, until the chunk is prepared.</summary>
+        public List<Row> Rows { get; } = [];
+        public List<PreparedLead> Accepted { get; } = [];
         public List<RowError> Errors { get; } = [];
-        public int Count => Accepted.Count + Errors.Count;
+
+        /// <summary>Rows the chunk consumed (accepted and rejected).</summary>
+        public int Count { get; set; }
 
         /// <summary>Estimated memory held by the batch's rows (<see cref="BatchBytes"/>); capped by <c>Import:ChunkBytes</c>.</summary>
         public long Bytes { get; set; }

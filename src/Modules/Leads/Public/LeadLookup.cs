@@ -2,6 +2,7 @@ using Dapper;
 using Kernel.Http;
 using Kernel.Ids;
 using Microsoft.Extensions.Primitives;
+using Modules.Leads.Intake;
 using Npgsql;
 
 namespace Modules.Leads.Public;

@@ -6,7 +6,7 @@ namespace Modules.Leads.Public;
 public readonly record struct BulkMatchKeys(Guid Id, string? EmailNorm, string? PhoneE164);
 
 /// <summary>
-/// Set-based duplicate detection for <see cref="LeadsBulkWriter"/> batches, implemented by the Duplicates module
+/// Set-based duplicate detection for <see cref="LeadIntake.WriteBatchAsync"/> batches, implemented by the Duplicates module
 /// (which owns the matching policy). For a batch in intake order it returns, per lead, the flag that single
 /// intake (<see cref="IDuplicateDetector"/>) would have given it had the leads arrived one at a time in that
 /// order: matched against existing leads and against the batch's earlier leads.

@@ -6,7 +6,6 @@ using Kernel.Ids;
 using Kernel.Security;
 using Microsoft.AspNetCore.Http;
 using Modules.Leads.Data;
-using Modules.Leads.Intake;
 using Modules.Leads.Public;
 
 namespace Modules.Leads.Features.CreateLead;

@@ -2,7 +2,6 @@ using FastEndpoints;
 using Kernel.Http;
 using Kernel.Security;
 using Microsoft.AspNetCore.Http;
-using Modules.Leads.Intake;
 using Modules.Leads.Public;
 using Modules.Leads.Webhooks;
 using Npgsql;

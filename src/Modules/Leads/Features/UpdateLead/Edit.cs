@@ -64,16 +64,26 @@ internal sealed class Edit
             Company = Field("company", lead.Company),
             Metadata = newMetadata,
         };
-        var region = await IntakeLookups.RegionAsync(conn, tx, workspaceId, ct);
-        var (normalized, errors) = LeadRules.Normalize(input, region);
         var sourceId = lead.SourceId;
+        Guid? newSource = null;
+        var errors = new Dictionary<string, string>();
         if (patch.HasSourceId)
         {
             if (patch.SourceId is null) sourceId = null;
             else if (!TypeId.TryParse(patch.SourceId, IdPrefix.Source, out var s)) errors["sourceId"] = "sourceId must be a source ID (src_…), a UUID or null.";
-            else if (s != lead.SourceId && !await IntakeLookups.SourceExistsAsync(conn, tx, workspaceId, s, ct)) errors["sourceId"] = "sourceId does not name a source of this workspace.";
-            else sourceId = s;
+            else if (s != lead.SourceId) newSource = sourceId = s; // a new source must exist (checked with the context)
         }
+        IntakeContext context;
+        try { context = await LeadIntake.ContextAsync(conn, tx, workspaceId, newSource, ct); }
+        catch (ApiProblemException e) when (e.Errors?.ContainsKey("sourceId") == true)
+        {
+            errors["sourceId"] = "sourceId does not name a source of this workspace.";
+            context = await LeadIntake.ContextAsync(conn, tx, workspaceId, null, ct);
+        }
+        // The edit's own score comes from the lead's status (recomputed after the write); only the rules' lead is used.
+        var prepared = LeadIntake.Prepare(input, context);
+        foreach (var (field, message) in prepared.Errors) errors.TryAdd(field, message);
+        var normalized = prepared.Lead;
         if (normalized is null || errors.Count > 0)
             throw new ApiProblemException(400, ProblemCodes.ValidationFailed, "Validation failed", "One or more fields are invalid; see errors.",
                 errors.ToDictionary(e => e.Key, e => new[] { e.Value }));

@@ -2,16 +2,17 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Kernel.Http;
+using Modules.Leads.Public;
 using PhoneNumbers;
 
-namespace Modules.Leads.Public;
+namespace Modules.Leads.Intake;
 
 /// <summary>
 /// The one set of intake rules — normalise and validate — used by the API, the webhook and CSV import, so
 /// every path stores the same lead for the same input. Returns field errors instead of throwing: the API
 /// turns them into a 400, an import into a rejected row with its line number.
 /// </summary>
-public static partial class LeadRules
+internal static partial class LeadRules
 {
     private static readonly PhoneNumberUtil Phones = PhoneNumberUtil.GetInstance();
 

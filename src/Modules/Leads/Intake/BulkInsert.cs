@@ -4,24 +4,19 @@ using Kernel.Http;
 using Kernel.Ids;
 using Kernel.Security;
 using Npgsql;
+using Modules.Leads.Public;
 using NpgsqlTypes;
 
-namespace Modules.Leads.Public;
-
-/// <summary>A lead that passed <see cref="LeadRules"/> and <see cref="LeadScoring"/>, with its duplicate flag already decided.</summary>
-public sealed record BulkLead(Guid Id, NormalizedLead Lead, int Score, DuplicateMatch? Duplicate);
-
-/// <summary>Where a batch of bulk leads comes from: one import of one workspace.</summary>
-public sealed record BulkOrigin(Guid WorkspaceId, Guid? SourceId, Guid ImportId, Actor Actor);
+namespace Modules.Leads.Intake;
 
 /// <summary>
-/// The bulk intake path (CSV import): a batch of leads goes by binary COPY into a session-local staging table,
-/// then into <c>leads.leads</c> with one set-based INSERT … SELECT, inside the caller's transaction — the
-/// Leads module stays the only writer of its tables. Rows end in the same state as
-/// <c>POST /api/leads</c> leaves them (channel <c>import</c>, the import as creating actor); no per-lead
-/// <c>created</c> event row is written (the timeline synthesises it), only <c>duplicate_flagged</c> for flagged rows.
+/// The write step for a batch (CSV import, any batch of more than one lead): the workspace's intake lock (exclusive,
+/// so single intake waits while the batch is detected and inserted), set-based duplicate detection, then binary COPY
+/// into a session-local staging table and one INSERT … SELECT into <c>leads.leads</c>, inside the caller's
+/// transaction. Rows end in the same state as single intake leaves them; no per-lead <c>created</c> event row is
+/// written (the timeline synthesises it, as for every lead), only <c>duplicate_flagged</c> for flagged rows.
 /// </summary>
-public static class LeadsBulkWriter
+internal static class BulkInsert
 {
     // Session-local, emptied at every commit: nothing to clean up after a crash, nothing shared between jobs.
     private const string CreateStageSql = """
@@ -34,6 +29,7 @@ public static class LeadsBulkWriter
             phone                text,
             phone_e164           text,
             company              text,
+            notes                text,
             score                smallint NOT NULL,
             metadata             jsonb    NOT NULL,
             duplicate_of         uuid,
@@ -45,7 +41,7 @@ public static class LeadsBulkWriter
     private const string TruncateStageSql = "TRUNCATE pg_temp.lead_bulk_stage";
 
     private const string CopySql = """
-        COPY pg_temp.lead_bulk_stage (id, email, email_norm, first_name, last_name, phone, phone_e164, company, score, metadata,
+        COPY pg_temp.lead_bulk_stage (id, email, email_norm, first_name, last_name, phone, phone_e164, company, notes, score, metadata,
                                       duplicate_of, duplicate_matched_on, flag_data)
         FROM STDIN (FORMAT BINARY)
         """;
@@ -58,7 +54,7 @@ public static class LeadsBulkWriter
                                  created_actor_type, created_actor_id, created_actor_name, duplicate_of, duplicate_matched_on,
                                  created_at, updated_at)
         SELECT id, @WorkspaceId, email, email_norm, first_name, last_name, phone, phone_e164, company,
-               'new', score, score, @SourceId, NULL, metadata, 'import', @ImportId,
+               'new', score, score, @SourceId, notes, metadata, @Channel, @ImportId,
                @ActorType, @ActorId, @ActorName, duplicate_of, duplicate_matched_on,
                statement_timestamp(), statement_timestamp()
         FROM pg_temp.lead_bulk_stage
@@ -73,30 +69,58 @@ public static class LeadsBulkWriter
         ORDER BY id
         """;
 
-    /// <summary>Inserts the batch; returns the number of leads written.</summary>
-    public static async Task<int> InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, BulkOrigin origin,
-        IReadOnlyList<BulkLead> leads, CancellationToken ct)
+    private sealed record Row(Guid Id, NormalizedLead Lead, int Score, DuplicateMatch? Duplicate);
+
+    public static async Task<IntakeBatchResult> WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IBulkDuplicateDetector? detector,
+        MonotonicUuidV7 ids, IntakeTarget target, NormalizedLead[] leads, int[] scores, IntakeWriteOptions options, CancellationToken ct)
     {
-        if (leads.Count == 0) return 0;
-        await conn.ExecuteAsync(new CommandDefinition(CreateStageSql, transaction: tx, cancellationToken: ct));
-        await conn.ExecuteAsync(new CommandDefinition(TruncateStageSql, transaction: tx, cancellationToken: ct));
-        await StageAsync(conn, leads, ct);
-        var args = new
+        var keys = new BulkMatchKeys[leads.Length];
+        for (var i = 0; i < leads.Length; i++) keys[i] = new BulkMatchKeys(ids.Next(), leads[i].EmailNorm, leads[i].PhoneE164);
+        var matches = new DuplicateMatch?[leads.Length];
+        if (detector is not null)
         {
-            origin.WorkspaceId,
-            origin.SourceId,
-            origin.ImportId,
-            ActorType = origin.Actor.Type,
-            ActorId = origin.Actor.Id,
-            ActorName = origin.Actor.Name,
-        };
-        var inserted = await conn.ExecuteAsync(new CommandDefinition(InsertSql, args, tx, cancellationToken: ct));
-        if (leads.Any(l => l.Duplicate is not null))
-            await conn.ExecuteAsync(new CommandDefinition(FlagEventsSql, args, tx, cancellationToken: ct));
-        return inserted;
+            if (!options.DryRun) await detector.LockWorkspaceAsync(conn, tx, target.WorkspaceId, ct);
+            matches = await detector.DetectAsync(conn, tx, target.WorkspaceId, keys, options.SkipDuplicates, options.UnwrittenKeys, ct);
+        }
+
+        var result = new Guid?[leads.Length];
+        var rows = new List<Row>(leads.Length);
+        var taken = new List<string>();
+        int duplicates = 0, skipped = 0;
+        for (var i = 0; i < leads.Length; i++)
+        {
+            if (matches[i] is not null && options.SkipDuplicates) { skipped++; continue; }
+            if (matches[i] is not null) duplicates++;
+            result[i] = keys[i].Id;
+            rows.Add(new Row(keys[i].Id, leads[i], scores[i], matches[i]));
+            if (leads[i].EmailNorm is { } e) taken.Add("e:" + e);
+            if (leads[i].PhoneE164 is { } p) taken.Add("p:" + p);
+        }
+        if (!options.DryRun && rows.Count > 0) await InsertAsync(conn, tx, target, rows, ct);
+        return new IntakeBatchResult(result, rows.Count, duplicates, skipped, [.. taken.Distinct(StringComparer.Ordinal)]);
     }
 
-    private static async Task StageAsync(NpgsqlConnection conn, IReadOnlyList<BulkLead> leads, CancellationToken ct)
+    private static async Task InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IntakeTarget target, List<Row> rows, CancellationToken ct)
+    {
+        await conn.ExecuteAsync(new CommandDefinition(CreateStageSql, transaction: tx, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition(TruncateStageSql, transaction: tx, cancellationToken: ct));
+        await StageAsync(conn, rows, ct);
+        var args = new
+        {
+            target.WorkspaceId,
+            target.SourceId,
+            target.ImportId,
+            target.Channel,
+            ActorType = target.Actor.Type,
+            ActorId = target.Actor.Id,
+            ActorName = target.Actor.Name,
+        };
+        await conn.ExecuteAsync(new CommandDefinition(InsertSql, args, tx, cancellationToken: ct));
+        if (rows.Any(l => l.Duplicate is not null))
+            await conn.ExecuteAsync(new CommandDefinition(FlagEventsSql, args, tx, cancellationToken: ct));
+    }
+
+    private static async Task StageAsync(NpgsqlConnection conn, List<Row> leads, CancellationToken ct)
     {
         await using var copy = await conn.BeginBinaryImportAsync(CopySql, ct);
         foreach (var b in leads)
@@ -111,6 +135,7 @@ public static class LeadsBulkWriter
             await WriteTextAsync(copy, l.Phone, ct);
             await WriteTextAsync(copy, l.PhoneE164, ct);
             await WriteTextAsync(copy, l.Company, ct);
+            await WriteTextAsync(copy, l.Notes, ct);
             await copy.WriteAsync((short)b.Score, NpgsqlDbType.Smallint, ct);
             await copy.WriteAsync(l.MetadataJson, NpgsqlDbType.Jsonb, ct);
             if (b.Duplicate is { } d)

@@ -1,0 +1,114 @@
+using Kernel.Http;
+using Kernel.Observability;
+using Kernel.Security;
+using Modules.Leads.Intake;
+using Npgsql;
+
+namespace Modules.Leads.Public;
+
+/// <summary>What the intake rules need to know about where leads go: the workspace's phone region and whether a source is given.</summary>
+public sealed record IntakeContext(string Region, bool HasSource);
+
+/// <summary>One raw field set after the intake rules: the normalised lead and its new-lead score, or the field errors.</summary>
+public sealed record PreparedLead(NormalizedLead? Lead, int Score, IReadOnlyDictionary<string, string> Errors);
+
+/// <summary>Where a batch of leads goes and who creates them. <paramref name="ImportId"/> is set for an import's batches.</summary>
+public sealed record IntakeTarget(Guid WorkspaceId, Guid? SourceId, string Channel, Actor Actor, Guid? ImportId = null);
+
+/// <summary>
+/// How a batch is written. <paramref name="SkipDuplicates"/>: a lead that matches is not written (an import's
+/// <c>onDuplicate=skip</c>). <paramref name="DryRun"/>: nothing is written, only decided. <paramref name="UnwrittenKeys"/>: match
+/// keys (<c>e:</c>email, <c>p:</c>phone) of earlier leads a dry run took in without writing; they count as existing leads.
+/// </summary>
+public sealed record IntakeWriteOptions(bool SkipDuplicates = false, bool DryRun = false, IReadOnlySet<string>? UnwrittenKeys = null);
+
+/// <summary>
+/// What a batch write did: per lead (in batch order) its ID, or null when it was skipped as a duplicate; how many were
+/// written, flagged and skipped; and the match keys of the leads taken in (what a dry run's later batches must see).
+/// </summary>
+public sealed record IntakeBatchResult(IReadOnlyList<Guid?> Ids, int Written, int Duplicates, int Skipped, IReadOnlyList<string> TakenKeys);
+
+/// <summary>
+/// The one intake pipeline (ARCHITECTURE "One intake path"): the API, the inbound webhook, CSV import and edits run the
+/// same two steps. <see cref="Prepare(IReadOnlyList{LeadInput}, IntakeContext)"/> is pure CPU work — normalise, validate,
+/// score — over a batch of raw field sets, safe on any thread; <see cref="WriteBatchAsync"/> detects duplicates and
+/// inserts the batch with its <c>duplicate_flagged</c> events inside the caller's transaction. Edits prepare their
+/// patched field set with the same step and write an update of their own. See src/Modules/Leads/Intake/README.md.
+/// </summary>
+public sealed class LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDetector> detectors, IEnumerable<IBulkDuplicateDetector> bulkDetectors)
+{
+    private static readonly MonotonicUuidV7 Ids = new();
+    private readonly IDuplicateDetector? _detector = detectors.FirstOrDefault();
+    private readonly IBulkDuplicateDetector? _bulk = bulkDetectors.FirstOrDefault();
+
+    /// <summary>
+    /// Reads what <see cref="Prepare(LeadInput, IntakeContext)"/> needs about the workspace. With <paramref name="sourceId"/>,
+    /// also checks in the same round trip that it names a live source of the workspace (else a 400 naming <c>sourceId</c>).
+    /// </summary>
+    public static async Task<IntakeContext> ContextAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid workspaceId, Guid? sourceId, CancellationToken ct)
+    {
+        var (region, sourceExists) = await Data.IntakeLookups.ContextAsync(conn, tx, workspaceId, sourceId, ct);
+        if (sourceId is not null && !sourceExists)
+            throw ApiProblemException.Validation("sourceId", "sourceId does not name a source of this workspace.");
+        return new IntakeContext(region, sourceId is not null);
+    }
+
+    /// <summary>The intake rules over a batch of raw field sets, in order. CPU only.</summary>
+    public static PreparedLead[] Prepare(IReadOnlyList<LeadInput> inputs, IntakeContext context)
+    {
+        var prepared = new PreparedLead[inputs.Count];
+        for (var i = 0; i < prepared.Length; i++) prepared[i] = Prepare(inputs[i], context);
+        return prepared;
+    }
+
+    /// <summary>The intake rules over one raw field set. CPU only.</summary>
+    public static PreparedLead Prepare(LeadInput input, IntakeContext context)
+    {
+        var (lead, errors) = LeadRules.Normalize(input, context.Region);
+        return lead is null
+            ? new PreparedLead(null, 0, errors)
+            : new PreparedLead(lead, LeadScoring.ForNewLead(lead, context.HasSource).Score, errors);
+    }
+
+    /// <summary>
+    /// Writes prepared leads (each without errors) in order, inside the caller's transaction: duplicate detection — each
+    /// lead sees the existing leads and the batch's earlier ones, exactly as if they had arrived one at a time — then
+    /// the inserts and a <c>duplicate_flagged</c> event per flagged lead. A lone lead from the API or a webhook takes the
+    /// per-person locks of single intake; any other batch takes the workspace's intake lock and goes set-based.
+    /// </summary>
+    public async Task<IntakeBatchResult> WriteBatchAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IntakeTarget target,
+        IReadOnlyList<PreparedLead> leads, IntakeWriteOptions options, CancellationToken ct)
+    {
+        var accepted = new NormalizedLead[leads.Count];
+        var scores = new int[leads.Count];
+        for (var i = 0; i < leads.Count; i++)
+        {
+            accepted[i] = leads[i].Lead ?? throw new ArgumentException("Only leads that passed the intake rules can be written.", nameof(leads));
+            scores[i] = leads[i].Score;
+        }
+        if (leads.Count == 1 && target.ImportId is null && !options.DryRun && !options.SkipDuplicates)
+        {
+            var id = await SingleInsert.WriteAsync(conn, tx, _detector, target, accepted[0], scores[0], ct);
+            return new IntakeBatchResult([id.Id], 1, id.Flagged ? 1 : 0, 0, []);
+        }
+        return await BulkInsert.WriteAsync(conn, tx, _bulk, Ids, target, accepted, scores, options, ct);
+    }
+
+    /// <summary>
+    /// Creates one lead from the API or a webhook: prepare, then write, in one transaction. A field error is a 400
+    /// naming the field (<c>sourceId</c> when the source does not exist, or no longer does).
+    /// </summary>
+    public async Task<Guid> CreateAsync(Guid workspaceId, LeadInput input, Guid? sourceId, string channel, Actor actor, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var prepared = Prepare(input, await ContextAsync(conn, null, workspaceId, sourceId, ct));
+        if (prepared.Lead is null)
+            throw new ApiProblemException(400, ProblemCodes.ValidationFailed, "Validation failed", "One or more fields are invalid; see errors.",
+                prepared.Errors.ToDictionary(e => e.Key, e => new[] { e.Value }));
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var result = await WriteBatchAsync(conn, tx, new IntakeTarget(workspaceId, sourceId, channel, actor), [prepared], new IntakeWriteOptions(), ct);
+        await tx.CommitAsync(ct);
+        LeadsTelemetry.LeadsCreated(channel);
+        return result.Ids[0]!.Value;
+    }
+}
