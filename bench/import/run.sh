@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # CSV import benchmark (docs/benchmarks.md, "CSV import").
 #
-#   bench/import/run.sh [ROWS]        default 1,000,000 rows (~70 MB)
+#   bench/import/run.sh [ROWS]        default 1,000,000 rows (~70 MB plain, ~130 MB spreadsheet)
+#   BENCH_STYLE=plain|spreadsheet     default spreadsheet: BOM, CRLF, Excel headers, extra columns, US phones in seven
+#                                     formats (15% with unassigned area codes), 0.5% malformed emails (generate.py)
 #
 # Generates the file, starts the Release host on a fresh embedded cluster, uploads the file, polls the import to
 # `completed`, and reports wall time (upload start → completed) and the host's peak RSS (VmHWM). Then loads the same
 # file with psql's \copy into a copy of leads.leads with the same columns, defaults, checks and indexes
-# (CREATE TABLE … LIKE … INCLUDING ALL) on the same cluster, for the baseline. Needs python3, curl, psql.
+# (CREATE TABLE … LIKE … INCLUDING ALL) on the same cluster, for the baseline (a spreadsheet file's extra columns go
+# into metadata on both sides). Checks the outcome against what the generator wrote in FILE.expect.json: every row
+# kept except the malformed emails, exactly the expected duplicates, every phone stored with its key. Needs python3,
+# curl, psql.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ROWS=${1:-1000000}
 WORK=${BENCH_DIR:-/tmp/leads-bench-import}
 PORT=${BENCH_PORT:-5192}
-CSV=${BENCH_CSV:-/tmp/leads-bench-$ROWS.csv}
+STYLE=${BENCH_STYLE:-spreadsheet}
+CSV=${BENCH_CSV:-/tmp/leads-bench-$STYLE-$ROWS.csv}
 
 rm -rf "$WORK" && mkdir -p "$WORK" && chmod 755 "$WORK"
-[ -s "$CSV" ] || python3 "$ROOT/bench/import/generate.py" "$ROWS" "$CSV"
-chmod 644 "$CSV"
+[ -s "$CSV" ] && [ -s "$CSV.expect.json" ] || python3 "$ROOT/bench/import/generate.py" "$ROWS" "$CSV" --style "$STYLE"
+chmod 644 "$CSV"; [ -f "$CSV.copy.csv" ] && chmod 644 "$CSV.copy.csv"
 dotnet build -c Release "$ROOT/src/Host" -v q -nologo >/dev/null
 
 dotnet "$ROOT/src/Host/bin/Release/net10.0/Leads.Host.dll" --urls "http://127.0.0.1:$PORT" \
@@ -52,6 +58,30 @@ IMPORT=$(echo "$T2 - $T0" | bc)
 printf 'upload: %.1f s   import total (upload start -> completed): %.1f s   host peak RSS (VmHWM): %d MB\n' \
   "$(echo "$T1 - $T0" | bc)" "$IMPORT" $((HWM / 1024))
 
+# The outcome, against the generator's expectations and in SQL written apart from the service's.
+CHECK=$("${PSQL[@]}" -tA -F ' ' <<SQL
+SELECT count(*), count(*) FILTER (WHERE duplicate_of IS NOT NULL), count(phone_e164),
+       count(*) FILTER (WHERE phone_e164 ~ '^\+1(247|275|327|384|422|532|627|653|742|753|853|955|976)'),
+       count(*) FILTER (WHERE phone IS NOT NULL AND phone_e164 IS NULL),
+       (SELECT count(*) FROM import.row_errors WHERE message NOT LIKE 'email is not a valid address.%')
+FROM leads.leads WHERE import_id = (SELECT id FROM import.imports ORDER BY created_at DESC LIMIT 1)
+SQL
+)
+python3 - "$CSV.expect.json" "$S" $CHECK <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1])); s = json.loads(sys.argv[2])
+leads, dups, keyed, unassigned, unkeyed, other_errors = map(int, sys.argv[3:9])
+checks = [
+    ("kept every row but the malformed emails", s["created"] == leads == e["rows"] - e["malformed"] and s["failed"] == e["malformed"]),
+    ("refused only for the email", other_errors == 0),
+    ("flagged exactly the expected duplicates", s["duplicates"] == dups == e["duplicates"]),
+    ("every phone stored with its E.164 key", keyed == e["phones"] and unkeyed == 0),
+    ("unassigned area codes kept", unassigned == e["unassigned"]),
+]
+for name, ok in checks: print(("PASS " if ok else "FAIL ") + name)
+print(f"expected {e}; created {s['created']}, failed {s['failed']}, duplicates {s['duplicates']}, keyed {keyed}, unassigned {unassigned}")
+PY
+
 WS=$("${PSQL[@]}" -tA -c "SELECT id FROM access.workspaces LIMIT 1")
 "${PSQL[@]}" <<SQL
 CREATE SCHEMA IF NOT EXISTS bench;
@@ -63,7 +93,11 @@ ALTER TABLE bench.leads_copy
 CHECKPOINT;
 SQL
 C0=$(date +%s.%N)
-"${PSQL[@]}" -c "\\copy bench.leads_copy (email, first_name, last_name, phone, company) FROM '$CSV' WITH (FORMAT csv, HEADER true)"
+if [ -f "$CSV.copy.csv" ]; then
+  "${PSQL[@]}" -c "\\copy bench.leads_copy (email, first_name, last_name, phone, company, metadata) FROM '$CSV.copy.csv' WITH (FORMAT csv, HEADER true)"
+else
+  "${PSQL[@]}" -c "\\copy bench.leads_copy (email, first_name, last_name, phone, company) FROM '$CSV' WITH (FORMAT csv, HEADER true)"
+fi
 C1=$(date +%s.%N)
 COPY=$(echo "$C1 - $C0" | bc)
 printf '\\copy baseline: %.1f s   ratio import/\\copy: %.2f   load after: %s\n' "$COPY" "$(echo "$IMPORT / $COPY" | bc -l)" "$(uptime | sed 's/.*load average: //')"
