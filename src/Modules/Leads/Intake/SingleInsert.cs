@@ -1,5 +1,6 @@
+using System.Text.Json;
 using Dapper;
-using Kernel.Security;
+using Kernel.Http;
 using Modules.Leads.Public;
 using Npgsql;
 
@@ -7,25 +8,39 @@ namespace Modules.Leads.Intake;
 
 /// <summary>
 /// The write step for a lone lead (<c>POST /api/leads</c>, the inbound webhook): the detector's per-person locks and
-/// match, then the insert and, for a flagged lead, its <c>duplicate_flagged</c> event — in the caller's transaction.
+/// match, then one statement that inserts the lead, appends its <c>duplicate_flagged</c> event when it was flagged and
+/// returns the full lead for the answer — in the caller's transaction. A new lead has no tags and no assignee, so the
+/// answer needs no read after the commit.
 /// </summary>
 internal static class SingleInsert
 {
-    private const string InsertSql = """
-        INSERT INTO leads.leads (id, workspace_id, email, email_norm, first_name, last_name, phone, phone_e164, company,
-                                 status, score, created_score, source_id, notes, metadata, channel,
-                                 created_actor_type, created_actor_id, created_actor_name, duplicate_of, duplicate_matched_on)
-        VALUES (@Id, @WorkspaceId, @Email, @EmailNorm, @FirstName, @LastName, @Phone, @PhoneE164, @Company,
-                'new', @Score, @Score, @SourceId, @Notes, @Metadata::jsonb, @Channel,
-                @ActorType, @ActorId, @ActorName, @DuplicateOf, @MatchedOn)
+    private const string InsertSql = $"""
+        WITH l AS (
+            INSERT INTO leads.leads (id, workspace_id, email, email_norm, first_name, last_name, phone, phone_e164, company,
+                                     status, score, created_score, source_id, notes, metadata, channel,
+                                     created_actor_type, created_actor_id, created_actor_name, duplicate_of, duplicate_matched_on)
+            VALUES (@Id, @WorkspaceId, @Email, @EmailNorm, @FirstName, @LastName, @Phone, @PhoneE164, @Company,
+                    'new', @Score, @Score, @SourceId, @Notes, @Metadata::jsonb, @Channel,
+                    @ActorType, @ActorId, @ActorName, @DuplicateOf, @MatchedOn)
+            RETURNING *, xmin
+        ), flagged AS (
+            INSERT INTO leads.events (id, workspace_id, lead_id, type, data, actor_type, actor_id, actor_name)
+            SELECT @EventId, @WorkspaceId, @Id, 'duplicate_flagged', @FlagData::jsonb, @ActorType, @ActorId, @ActorName
+            WHERE @FlagData::text IS NOT NULL
+        )
+        {LeadReads.DetailFromSql}
+        FROM l
+        {LeadReads.DetailJoinsSql};
+
+        SELECT NULL::uuid AS id, NULL::text AS name WHERE false;
         """;
 
-    public static async Task<(Guid Id, bool Flagged)> WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IDuplicateDetector? detector,
+    public static async Task<LeadDetail> WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IDuplicateDetector? detector,
         IntakeTarget target, NormalizedLead lead, int score, CancellationToken ct)
     {
         var id = Guid.CreateVersion7();
         var match = detector is null ? null : await detector.DetectAsync(conn, tx, target.WorkspaceId, lead.EmailNorm, lead.PhoneE164, ct);
-        await conn.ExecuteAsync(new CommandDefinition(InsertSql, new
+        var detail = await LeadReads.ReadDetailAsync(conn, new CommandDefinition(InsertSql, new
         {
             Id = id,
             target.WorkspaceId,
@@ -46,9 +61,9 @@ internal static class SingleInsert
             ActorName = target.Actor.Name,
             DuplicateOf = match?.PrimaryId,
             MatchedOn = match?.MatchedOn,
+            EventId = Guid.CreateVersion7(),
+            FlagData = match is null ? null : JsonSerializer.Serialize(LeadEvents.DuplicateFlaggedData(match), JsonConventions.Options),
         }, tx, cancellationToken: ct));
-        if (match is not null)
-            await LeadEvents.AppendAsync(conn, tx, target.WorkspaceId, id, LeadEvents.DuplicateFlagged, LeadEvents.DuplicateFlaggedData(match), target.Actor, ct);
-        return (id, match is not null);
+        return detail ?? throw new InvalidOperationException("The insert returned no lead.");
     }
 }

@@ -26,7 +26,11 @@ public sealed record IntakeWriteOptions(bool SkipDuplicates = false, bool DryRun
 /// What a batch write did: per lead (in batch order) its ID, or null when it was skipped as a duplicate; how many were
 /// written, flagged and skipped; and the match keys of the leads taken in (what a dry run's later batches must see).
 /// </summary>
-public sealed record IntakeBatchResult(IReadOnlyList<Guid?> Ids, int Written, int Duplicates, int Skipped, IReadOnlyList<string> TakenKeys);
+public sealed record IntakeBatchResult(IReadOnlyList<Guid?> Ids, int Written, int Duplicates, int Skipped, IReadOnlyList<string> TakenKeys)
+{
+    /// <summary>A lone lead's full state as inserted (the answer of <c>POST /api/leads</c>, with no read after the commit).</summary>
+    internal LeadDetail? Created { get; init; }
+}
 
 /// <summary>
 /// The one intake pipeline (ARCHITECTURE "One intake path"): the API, the inbound webhook, CSV import and edits run the
@@ -88,17 +92,17 @@ public sealed class LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDetect
         }
         if (leads.Count == 1 && target.ImportId is null && !options.DryRun && !options.SkipDuplicates)
         {
-            var id = await SingleInsert.WriteAsync(conn, tx, _detector, target, accepted[0], scores[0], ct);
-            return new IntakeBatchResult([id.Id], 1, id.Flagged ? 1 : 0, 0, []);
+            var lead = await SingleInsert.WriteAsync(conn, tx, _detector, target, accepted[0], scores[0], ct);
+            return new IntakeBatchResult([lead.Id], 1, lead.IsDuplicate ? 1 : 0, 0, []) { Created = lead };
         }
         return await BulkInsert.WriteAsync(conn, tx, _bulk, Ids, target, accepted, scores, options, ct);
     }
 
     /// <summary>
-    /// Creates one lead from the API or a webhook: prepare, then write, in one transaction. A field error is a 400
-    /// naming the field (<c>sourceId</c> when the source does not exist, or no longer does).
+    /// Creates one lead from the API or a webhook: prepare, then write, in one transaction; returns the full lead as
+    /// committed. A field error is a 400 naming the field (<c>sourceId</c> when the source does not exist).
     /// </summary>
-    public async Task<Guid> CreateAsync(Guid workspaceId, LeadInput input, Guid? sourceId, string channel, Actor actor, CancellationToken ct)
+    public async Task<LeadDetail> CreateAsync(Guid workspaceId, LeadInput input, Guid? sourceId, string channel, Actor actor, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var prepared = Prepare(input, await ContextAsync(conn, null, workspaceId, sourceId, ct));
@@ -109,6 +113,6 @@ public sealed class LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDetect
         var result = await WriteBatchAsync(conn, tx, new IntakeTarget(workspaceId, sourceId, channel, actor), [prepared], new IntakeWriteOptions(), ct);
         await tx.CommitAsync(ct);
         LeadsTelemetry.LeadsCreated(channel);
-        return result.Ids[0]!.Value;
+        return result.Created!;
     }
 }

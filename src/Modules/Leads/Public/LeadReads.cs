@@ -8,16 +8,26 @@ namespace Modules.Leads.Public;
 /// <summary>Reads of a whole lead, shared by every slice that answers with the full lead.</summary>
 public static class LeadReads
 {
-    // Member names come through Access's published view; a removed member's leads are already unassigned.
-    private const string DetailSql = """
+    // The full lead's columns over a lead row `l` (with its xmin), its source and its assignee; shared with the insert
+    // that answers a creation from its own RETURNING. Member names come through Access's published view; a removed
+    // member's leads are already unassigned.
+    internal const string DetailFromSql = """
         SELECT l.id, l.first_name, l.last_name, l.email, l.phone, l.company, l.status, l.score,
                l.duplicate_of IS NOT NULL AS is_duplicate, l.created_at, l.phone_e164, l.notes, l.metadata, l.channel, l.updated_at, l.xmin::text::bigint AS version,
                s.id, s.name, CASE WHEN s.deleted_at IS NOT NULL THEN true END AS deleted,
                m.id, m.name,
                l.duplicate_of AS id, coalesce(l.duplicate_matched_on, '{}') AS matched_on
-        FROM leads.leads l
+        """;
+
+    internal const string DetailJoinsSql = """
         LEFT JOIN leads.sources s ON s.id = l.source_id
         LEFT JOIN access.v_members m ON m.id = l.assigned_to
+        """;
+
+    private const string DetailSql = $"""
+        {DetailFromSql}
+        FROM leads.leads l
+        {DetailJoinsSql}
         WHERE l.id = @LeadId AND l.workspace_id = @WorkspaceId;
 
         SELECT tag_id AS id, name FROM tags.v_lead_tags WHERE lead_id = @LeadId ORDER BY lower(name), tag_id;
@@ -35,7 +45,8 @@ public static class LeadReads
         string type, object data, Actor actor, CancellationToken ct) =>
         ReadDetailAsync(conn, new CommandDefinition(AppendThenDetailSql, LeadEvents.Args(workspaceId, leadId, type, data, actor), tx, cancellationToken: ct));
 
-    private static async Task<LeadDetail?> ReadDetailAsync(NpgsqlConnection conn, CommandDefinition command)
+    /// <summary>Reads a full lead from a command whose first result is <see cref="DetailFromSql"/>'s columns and second its tags.</summary>
+    internal static async Task<LeadDetail?> ReadDetailAsync(NpgsqlConnection conn, CommandDefinition command)
     {
         await using var grid = await conn.QueryMultipleAsync(command);
         var lead = grid.Read<LeadDetail, SourceRef, UserRef, DuplicateRef, LeadDetail>((l, s, m, d) =>

@@ -10,9 +10,9 @@ using Modules.Leads.Public;
 
 namespace Modules.Leads.Features.CreateLead;
 
-// The answer is read on the primary's stateless pool: a plain read needs no session reset (a reset sequence of seven
-// statements per request on the ordinary pool), and it sees the committed lead.
-internal sealed class Endpoint(LeadIntake intake, StatelessDataSource db) : Endpoint<Request, LeadDetail>
+// The answer comes from the insert itself (LeadIntake.CreateAsync): a new lead has no tags and no assignee, so no read
+// after the commit is needed.
+internal sealed class Endpoint(LeadIntake intake) : Endpoint<Request, LeadDetail>
 {
     public override void Configure()
     {
@@ -39,10 +39,8 @@ internal sealed class Endpoint(LeadIntake intake, StatelessDataSource db) : Endp
             Email = r.Email, FirstName = r.FirstName, LastName = r.LastName, Phone = r.Phone, Company = r.Company,
             Notes = r.Notes, Metadata = r.Metadata,
         };
-        var id = await intake.CreateAsync(caller.WorkspaceId, input, sourceId, LeadChannels.Api, Actor.ApiKey(caller), ct);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var lead = await LeadReads.RequireDetailAsync(conn, caller.WorkspaceId, id, ct);
-        HttpContext.Response.Headers.Location = $"/api/leads/{TypeId.Format(IdPrefix.Lead, id)}";
+        var lead = await intake.CreateAsync(caller.WorkspaceId, input, sourceId, LeadChannels.Api, Actor.ApiKey(caller), ct);
+        HttpContext.Response.Headers.Location = $"/api/leads/{TypeId.Format(IdPrefix.Lead, lead.Id)}";
         await Send.ResponseAsync(lead.WithETag(HttpContext.Response), 201, ct);
     }
 }
