@@ -66,7 +66,7 @@ AREA = [201, 202, 206, 212, 213, 214, 215, 305, 310, 312, 313, 404, 415, 503, 51
 
 def phone(rng, digits=None, unassigned=0.0, formats=5):
     if digits is None:
-        a = rng.choice(UNASSIGNED) if rng.random() < unassigned else rng.choice(AREA)
+        a = rng.choice(UNASSIGNED) if unassigned and rng.random() < unassigned else rng.choice(AREA)
         x = rng.randint(2, 9) * 100 + rng.randint(0, 99)
         if x % 100 == 11:
             x += 1

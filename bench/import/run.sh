@@ -2,8 +2,8 @@
 # CSV import benchmark (docs/benchmarks.md, "CSV import").
 #
 #   bench/import/run.sh [ROWS]        default 1,000,000 rows (~70 MB plain, ~130 MB spreadsheet)
-#   BENCH_STYLE=plain|spreadsheet     default spreadsheet: BOM, CRLF, Excel headers, extra columns, US phones in seven
-#                                     formats (15% with unassigned area codes), 0.5% malformed emails (generate.py)
+#   BENCH_STYLE=plain|spreadsheet     default plain; spreadsheet: BOM, CRLF, Excel headers, extra columns, US phones in
+#                                     seven formats (15% with unassigned area codes), 0.5% malformed emails (generate.py)
 #
 # Generates the file, starts the Release host on a fresh embedded cluster, uploads the file, polls the import to
 # `completed`, and reports wall time (upload start → completed) and the host's peak RSS (VmHWM). Then loads the same
@@ -17,8 +17,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ROWS=${1:-1000000}
 WORK=${BENCH_DIR:-/tmp/leads-bench-import}
 PORT=${BENCH_PORT:-5192}
-STYLE=${BENCH_STYLE:-spreadsheet}
-CSV=${BENCH_CSV:-/tmp/leads-bench-$STYLE-$ROWS.csv}
+STYLE=${BENCH_STYLE:-plain}
+CSV=${BENCH_CSV:-/tmp/leads-bench-$STYLE-$ROWS.csv}  # made once per style and size
 
 rm -rf "$WORK" && mkdir -p "$WORK" && chmod 755 "$WORK"
 [ -s "$CSV" ] && [ -s "$CSV.expect.json" ] || python3 "$ROOT/bench/import/generate.py" "$ROWS" "$CSV" --style "$STYLE"
