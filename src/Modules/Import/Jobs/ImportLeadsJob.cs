@@ -218,11 +218,14 @@ public sealed class ImportLeadsJob
                 var error = records.Oversized ? Oversized(records.MaxRecordChars) : Unreadable(records.Fields, map);
                 batch.Bytes += BatchBytes(records.Fields);
                 batch.Rows.Add(new Row(records.RowNo, records.Line, [.. records.Fields], error is null ? map.ToInput(records.Fields) : null, error));
-                if (batch.Rows.Count < Options.ChunkRows && batch.Bytes < Options.ChunkBytes) continue;
-                await chunks.WriteAsync(Prepared(batch, intake), ct);
+                if (batch.Rows.Count >= PrepareRows) Prepare(batch, intake);
+                if (batch.Count < Options.ChunkRows && batch.Bytes < Options.ChunkBytes) continue;
+                Prepare(batch, intake);
+                await chunks.WriteAsync(batch, ct);
                 batch = new Batch();
             }
-            if (batch.Rows.Count > 0) await chunks.WriteAsync(Prepared(batch, intake), ct);
+            Prepare(batch, intake);
+            if (batch.Count > 0) await chunks.WriteAsync(batch, ct);
             chunks.Complete();
         }
         catch (Exception e)
@@ -232,23 +235,26 @@ public sealed class ImportLeadsJob
         }
     }
 
-    /// <summary>The chunk's readable rows through the intake rules: accepted leads in file order, and rejected rows.</summary>
-    private Batch Prepared(Batch batch, IntakeContext intake)
+    // Rows are prepared a few hundred at a time as they are read, so their raw fields (and metadata objects) are let go
+    // long before the chunk is written: a chunk holds prepared leads, not rows twice.
+    private const int PrepareRows = 256;
+
+    /// <summary>The rows read since the last call through the intake rules: accepted leads in file order, and rejected rows.</summary>
+    private void Prepare(Batch batch, IntakeContext intake)
     {
+        if (batch.Rows.Count == 0) return;
         _prepare.Start();
-        var readable = batch.Rows.Where(r => r.Input is not null).ToList();
-        var prepared = LeadIntake.Prepare([.. readable.Select(r => r.Input!)], intake);
-        for (var i = 0; i < prepared.Length; i++)
+        var prepared = LeadIntake.Prepare([.. batch.Rows.Where(r => r.Input is not null).Select(r => r.Input!)], intake);
+        var next = 0;
+        foreach (var r in batch.Rows)
         {
-            if (prepared[i].Lead is not null) batch.Accepted.Add(prepared[i]);
-            else batch.Errors.Add(new RowError(readable[i].RowNo, readable[i].Line, string.Join(" ", prepared[i].Errors.Values), [.. readable[i].Fields.Select(Storable)]));
+            var p = r.Input is null ? null : prepared[next++];
+            if (p?.Lead is not null) batch.Accepted.Add(p);
+            else batch.Errors.Add(new RowError(r.RowNo, r.Line, p is null ? r.Error! : string.Join(" ", p.Errors.Values), [.. r.Fields.Select(Storable)]));
         }
-        foreach (var r in batch.Rows.Where(r => r.Input is null))
-            batch.Errors.Add(new RowError(r.RowNo, r.Line, r.Error!, [.. r.Fields.Select(Storable)]));
-        batch.Count = batch.Rows.Count;
+        batch.Prepared += batch.Rows.Count;
         batch.Rows.Clear();
         _prepare.Stop();
-        return batch;
     }
 
     /// <summary>What the CSV itself gets wrong in a row (more fields than the header, bytes that are not UTF-8); null if nothing.</summary>
@@ -351,13 +357,16 @@ public sealed class ImportLeadsJob
 
     private sealed class Batch
     {
-        /// <summary>Rows as parsed, until the chunk is prepared.</summary>
+        /// <summary>Rows as parsed, not yet through the intake rules.</summary>
         public List<Row> Rows { get; } = [];
         public List<PreparedLead> Accepted { get; } = [];
         public List<RowError> Errors { get; } = [];
 
+        /// <summary>Rows already through the intake rules.</summary>
+        public int Prepared { get; set; }
+
         /// <summary>Rows the chunk consumed (accepted and rejected).</summary>
-        public int Count { get; set; }
+        public int Count => Prepared + Rows.Count;
 
         /// <summary>Estimated memory held by the batch's rows (<see cref="BatchBytes"/>); capped by <c>Import:ChunkBytes</c>.</summary>
         public long Bytes { get; set; }
