@@ -150,6 +150,36 @@ public sealed class NotDuplicateTests(ApiFactory api) : IClassFixture<ApiFactory
     }
 
     [Fact]
+    public async Task A_merge_or_delete_that_moves_a_group_never_puts_a_lead_under_its_dismissed_partner()
+    {
+        // Merge: Kid hangs under Pat, and Kid and Dana are a dismissed pair (written directly: Kid was never under Dana).
+        // Merging Pat into Dana moves Pat's duplicates under Dana — all but Kid, who becomes a primary instead.
+        var (ws, pat, dana) = await FamilyAsync();
+        (await DismissAsync(ws, dana)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        var kid = await ws.CreateLeadAsync(new { firstName = "Kid", phone = Landline });
+        kid["duplicateOf"]!["id"]!.GetValue<string>().ShouldBe(pat.Id());
+        await using (var db = await api.OpenDbAsync())
+            await db.ExecuteAsync("INSERT INTO duplicates.dismissed_pairs (lead_a, lead_b, workspace_id) VALUES (least(@A::uuid, @B::uuid), greatest(@A::uuid, @B::uuid), @W)",
+                new { A = kid.Uuid(), B = dana.Uuid(), W = ws.Id });
+        (await ws.Full.PostJsonAsync($"/api/leads/{dana.Id()}/merge", new { duplicateId = pat.Id() })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await PrimaryOfAsync(kid)).ShouldBeNull();
+        (await EventsAsync(ws, kid, "duplicate_cleared")).Single()!["data"]!["primaryId"]!.GetValue<string>().ShouldBe(dana.Id());
+
+        // Delete: Pat2 (primary) with two duplicates dismissed against each other; deleting Pat2 promotes the older one
+        // and the other, instead of moving under it, stands alone.
+        var pat2 = await ws.CreateLeadAsync(new { email = "pat2@home.io", phone = "+1 415 555 0177" });
+        var a = await ws.CreateLeadAsync(new { email = "pat2@home.io" });
+        var b = await ws.CreateLeadAsync(new { phone = "+1 415 555 0177" });
+        await using (var db = await api.OpenDbAsync())
+            await db.ExecuteAsync("INSERT INTO duplicates.dismissed_pairs (lead_a, lead_b, workspace_id) VALUES (least(@A::uuid, @B::uuid), greatest(@A::uuid, @B::uuid), @W)",
+                new { A = a.Uuid(), B = b.Uuid(), W = ws.Id });
+        (await ws.Full.DeleteAsync($"/api/leads/{pat2.Id()}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await PrimaryOfAsync(a)).ShouldBeNull();
+        (await PrimaryOfAsync(b)).ShouldBeNull();
+        await Invariants.AssertAsync(api, ws);
+    }
+
+    [Fact]
     public async Task Deleting_a_lead_forgets_its_dismissed_pairs()
     {
         var (ws, _, dana) = await FamilyAsync();

@@ -1,4 +1,7 @@
 using Dapper;
+using Kernel.Ids;
+using Kernel.Security;
+using Modules.Leads.Public;
 using Npgsql;
 
 namespace Modules.Duplicates.Detection;
@@ -37,6 +40,26 @@ internal static class DismissedPairs
 
     public static Task RecordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid x, Guid y, CancellationToken ct)
         => conn.ExecuteAsync(new CommandDefinition(RecordSql, new { X = x, Y = y, WorkspaceId = workspaceId }, tx, cancellationToken: ct));
+
+    private const string RepointedPartnersSql = "SELECT id FROM leads.v_leads WHERE duplicate_of = @Primary AND id = ANY(@Partners)";
+
+    /// <summary>
+    /// After a merge or a delete moved a group under <paramref name="primaryId"/>: any lead of it dismissed against that
+    /// primary leaves the group again (a primary, with a <c>duplicate_cleared</c> event) — a dismissed pair is never
+    /// flagged, whatever moved it. One indexed lookup when the primary has no dismissed pairs (the usual case).
+    /// </summary>
+    public static async Task KeepApartAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid primaryId, Actor actor, CancellationToken ct)
+    {
+        var partners = await PartnersAsync(conn, tx, primaryId, ct);
+        if (partners.Count == 0) return;
+        var moved = await conn.QueryAsync<Guid>(new CommandDefinition(RepointedPartnersSql, new { Primary = primaryId, Partners = partners.ToArray() }, tx, cancellationToken: ct));
+        foreach (var id in moved)
+        {
+            await DuplicateLinks.PromoteAsync(conn, tx, id, ct);
+            await LeadEvents.AppendAsync(conn, tx, workspaceId, id, LeadEvents.DuplicateCleared,
+                new { primaryId = TypeId.Format(IdPrefix.Lead, primaryId) }, actor, ct);
+        }
+    }
 
     /// <summary>Forgets every pair of a lead that is deleted for good.</summary>
     public static Task ForgetAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid leadId, CancellationToken ct) =>

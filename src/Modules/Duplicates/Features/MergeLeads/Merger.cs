@@ -40,6 +40,7 @@ internal static class Merger
         var survivorPrimary = survivor.DuplicateOf == duplicate.Id ? duplicate.DuplicateOf : survivor.DuplicateOf;
         if (survivor.DuplicateOf == duplicate.Id) await DuplicateLinks.LinkAsync(conn, tx, survivor.Id, survivorPrimary, ct);
         await DuplicateLinks.RepointAsync(conn, tx, duplicate.Id, survivorPrimary ?? survivor.Id, ct);
+        await Detection.DismissedPairs.KeepApartAsync(conn, tx, workspaceId, survivorPrimary ?? survivor.Id, actor, ct);
 
         var folded = await LeadMerge.FoldAsync(conn, tx, survivor, duplicate, ct);
         var tagsAdded = await TagMerge.UnionIntoAsync(conn, tx, duplicate.Id, survivor.Id, ct);
