@@ -90,6 +90,8 @@ public sealed partial class SecurityMatrixTests(LogCapturingFactory api) : IClas
         ["PUT /api/leads/{id}/assign"] = w => R(HttpMethod.Put, $"/api/leads/{w.Lead}/assign", new { userId = (string?)null }),
         ["POST /api/leads/{id}/merge"] = w => R(HttpMethod.Post, $"/api/leads/{w.Lead}/merge", new { duplicateId = w.Lead2 }),
         ["POST /api/leads/{id}/not-duplicate"] = w => R(HttpMethod.Post, $"/api/leads/{w.Lead}/not-duplicate"),
+        ["POST /api/leads/{id}/unmerge"] = w => R(HttpMethod.Post, $"/api/leads/{w.Lead}/unmerge", new { mergedLeadId = w.Lead2 }),
+        ["GET /api/leads/{id}/merges"] = w => R(HttpMethod.Get, $"/api/leads/{w.Lead}/merges"),
         ["POST /api/leads/{id}/tags"] = w => R(HttpMethod.Post, $"/api/leads/{w.Lead}/tags", new { name = "pwned" }),
         ["DELETE /api/leads/{id}/tags/{tagId}"] = w => R(HttpMethod.Delete, $"/api/leads/{w.Lead}/tags/{w.Tag}"),
         ["GET /api/tags"] = _ => R(HttpMethod.Get, "/api/tags"),
