@@ -14,6 +14,7 @@ public static class DuplicatesModule
         services.AddSingleton<IDuplicateDetector, DuplicateDetector>();
         services.AddSingleton<IBulkDuplicateDetector, BulkDuplicateDetector>();
         services.AddSingleton<ILeadDeletionParticipant, PromoteOnDelete>();
+        services.AddSingleton<ILeadDeletionParticipant, ForgetOnDelete>();
         return services;
     }
 

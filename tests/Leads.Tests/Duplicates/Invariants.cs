@@ -23,6 +23,17 @@ public static class Invariants
             SELECT count(*) FROM leads.leads d JOIN leads.leads p ON p.id = d.duplicate_of
             WHERE d.workspace_id = @Id AND p.duplicate_of IS NOT NULL
             """, new { ws.Id })).ShouldBe(0, "a duplicate points at a duplicate");
+        // No lead hangs under a lead it was dismissed against (spec §10).
+        (await db.ExecuteScalarAsync<long>("""
+            SELECT count(*) FROM duplicates.dismissed_pairs dp
+            JOIN leads.leads l ON (l.id = dp.lead_a AND l.duplicate_of = dp.lead_b) OR (l.id = dp.lead_b AND l.duplicate_of = dp.lead_a)
+            WHERE dp.workspace_id = @Id
+            """, new { ws.Id })).ShouldBe(0, "a dismissed pair is flagged again");
+        // Every merge record (spec §10) is of a lead that is merged away now, whose events are still kept.
+        (await db.ExecuteScalarAsync<long>("""
+            SELECT count(*) FROM duplicates.merges m
+            WHERE m.workspace_id = @Id AND NOT EXISTS (SELECT 1 FROM leads.merged_leads t WHERE t.id = m.merged_lead_id)
+            """, new { ws.Id })).ShouldBe(0, "a merge record of a lead that is not merged away");
         // Every event is on a live lead's timeline: written for a live lead, or for one merged into a live lead.
         // Events have no foreign key (merges leave them keyed by the merged-away lead), so deletes must take them.
         (await db.ExecuteScalarAsync<long>("""

@@ -89,6 +89,9 @@ public sealed partial class SecurityMatrixTests(LogCapturingFactory api) : IClas
         ["PATCH /api/leads/{id}"] = w => R(HttpMethod.Patch, $"/api/leads/{w.Lead}", new { firstName = "pwned" }),
         ["PUT /api/leads/{id}/assign"] = w => R(HttpMethod.Put, $"/api/leads/{w.Lead}/assign", new { userId = (string?)null }),
         ["POST /api/leads/{id}/merge"] = w => R(HttpMethod.Post, $"/api/leads/{w.Lead}/merge", new { duplicateId = w.Lead2 }),
+        ["POST /api/leads/{id}/not-duplicate"] = w => R(HttpMethod.Post, $"/api/leads/{w.Lead}/not-duplicate"),
+        ["POST /api/leads/{id}/unmerge"] = w => R(HttpMethod.Post, $"/api/leads/{w.Lead}/unmerge", new { mergedLeadId = w.Lead2 }),
+        ["GET /api/leads/{id}/merges"] = w => R(HttpMethod.Get, $"/api/leads/{w.Lead}/merges"),
         ["POST /api/leads/{id}/tags"] = w => R(HttpMethod.Post, $"/api/leads/{w.Lead}/tags", new { name = "pwned" }),
         ["DELETE /api/leads/{id}/tags/{tagId}"] = w => R(HttpMethod.Delete, $"/api/leads/{w.Lead}/tags/{w.Tag}"),
         ["GET /api/tags"] = _ => R(HttpMethod.Get, "/api/tags"),
@@ -201,6 +204,7 @@ public sealed partial class SecurityMatrixTests(LogCapturingFactory api) : IClas
     [
         "DELETE /api/api-keys/{id}", "DELETE /api/users/{id}", "DELETE /api/leads/{id}", "DELETE /api/leads/{id}/tags/{tagId}",
         "DELETE /api/tags/{id}", "DELETE /api/sources/{id}", "POST /api/sources/{id}/regenerate-token",
+        "POST /api/leads/{id}/not-duplicate",
         "POST /api/leads/import", // a CSV body: every column through the same rules in HostileCsvTests
     ];
 

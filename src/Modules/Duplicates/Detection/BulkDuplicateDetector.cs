@@ -37,7 +37,9 @@ internal sealed class BulkDuplicateDetector : IBulkDuplicateDetector
     private sealed record Existing(Guid Id, string? EmailNorm, string? PhoneE164, Guid PrimaryId, long? Rank);
 
     // A lead a later one can match: its keys, its group's primary and that primary's age rank (null: not eligible).
-    private sealed record Member(string? EmailNorm, string? PhoneE164, Guid PrimaryId, long? Rank);
+    private sealed record Member(Guid Id, string? EmailNorm, string? PhoneE164, Guid PrimaryId, long? Rank);
+
+    private static readonly IReadOnlySet<(Guid, Guid)> NoPairs = new HashSet<(Guid, Guid)>();
 
     public Task LockWorkspaceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, CancellationToken ct) =>
         WorkspaceIntakeLock.ExclusiveAsync(conn, tx, workspaceId, ct);
@@ -50,14 +52,17 @@ internal sealed class BulkDuplicateDetector : IBulkDuplicateDetector
         var results = new DuplicateMatch?[leads.Count];
         if (emails.Length == 0 && phones.Length == 0) return results;
 
-        var existing = await conn.QueryAsync<Existing>(new CommandDefinition(ExistingSql,
-            new { WorkspaceId = workspaceId, Emails = emails, Phones = phones }, tx, cancellationToken: ct));
+        var existing = (await conn.QueryAsync<Existing>(new CommandDefinition(ExistingSql,
+            new { WorkspaceId = workspaceId, Emails = emails, Phones = phones }, tx, cancellationToken: ct))).AsList();
         var byEmail = new Dictionary<string, List<Member>>(StringComparer.Ordinal);
         var byPhone = new Dictionary<string, List<Member>>(StringComparer.Ordinal);
-        foreach (var e in existing) Add(byEmail, byPhone, new Member(e.EmailNorm, e.PhoneE164, e.PrimaryId, e.Rank));
+        foreach (var e in existing) Add(byEmail, byPhone, new Member(e.Id, e.EmailNorm, e.PhoneE164, e.PrimaryId, e.Rank));
+        // Dismissed pairs among the existing leads the batch touches (the batch's own leads are new: in no pair), one query.
+        var pairs = existing.Count == 0 ? NoPairs : await DismissedPairs.AmongAsync(conn, tx,
+            DismissalRule.PairLookupIds(existing.Select(e => new DismissalRule.Matched(e.Id, e.EmailNorm, e.PhoneE164, e.PrimaryId))), ct);
 
         // Earlier leads the caller did not write rank before everything (they would be the oldest primaries).
-        var unwritten = new Member(null, null, Guid.Empty, 0);
+        var unwritten = new Member(Guid.Empty, null, null, Guid.Empty, 0);
         // Batch leads that become primaries rank after every existing lead, in batch order.
         var batchRank = long.MaxValue / 2;
         var matches = new List<Member>();
@@ -73,12 +78,14 @@ internal sealed class BulkDuplicateDetector : IBulkDuplicateDetector
                 if (phone is not null && unwrittenKeys.Contains("p:" + phone)) matches.Add(unwritten with { PhoneE164 = phone });
             }
 
+            var barred = pairs.Count == 0 ? null : DismissalRule.Barred(email, phone,
+                matches.Select(m => new DismissalRule.Matched(m.Id, m.EmailNorm, m.PhoneE164, m.PrimaryId)).ToList(), pairs);
             Member? head = null;
             foreach (var m in matches)
-                if (m.Rank is { } r && (head is null || r < head.Rank)) head = m;
+                if (m.Rank is { } r && (head is null || r < head.Rank) && barred?.Contains(m.PrimaryId) != true) head = m;
             if (head is null)
             {
-                Add(byEmail, byPhone, new Member(email, phone, id, batchRank + i));
+                Add(byEmail, byPhone, new Member(id, email, phone, id, batchRank + i));
                 continue;
             }
             var group = matches.Where(m => m.PrimaryId == head.PrimaryId).ToList();
@@ -86,7 +93,7 @@ internal sealed class BulkDuplicateDetector : IBulkDuplicateDetector
             if (email is not null && group.Any(m => m.EmailNorm == email)) matchedOn.Add("email");
             if (phone is not null && group.Any(m => m.PhoneE164 == phone)) matchedOn.Add("phone");
             results[i] = new DuplicateMatch(head.PrimaryId, [.. matchedOn]);
-            if (!skipDuplicates) Add(byEmail, byPhone, new Member(email, phone, head.PrimaryId, head.Rank));
+            if (!skipDuplicates) Add(byEmail, byPhone, new Member(id, email, phone, head.PrimaryId, head.Rank));
         }
         return results;
     }

@@ -58,7 +58,8 @@ internal sealed class DuplicateDetector : IDuplicateDetector
                 matches = (await conn.QueryAsync<Match>(new CommandDefinition(MatchesSql,
                     new { WorkspaceId = workspaceId, Email = emailNorm, Phone = phoneE164 }, tx, cancellationToken: ct))).AsList();
             if (matches.Count == 0) return null;
-            var primaries = matches.Select(m => m.DuplicateOf ?? m.Id).Distinct().ToArray();
+            var primaries = await EligiblePrimariesAsync(conn, tx, emailNorm, phoneE164, matches, ct);
+            if (primaries.Length == 0) return null; // every group it matches is kept apart by a dismissal (DismissalRule)
             var chosen = await conn.ExecuteScalarAsync<Guid?>(new CommandDefinition(OldestLivePrimarySql, new { Ids = primaries }, tx, cancellationToken: ct));
             if (chosen is not { } primary) continue; // deleted or demoted under us: look again
             var group = matches.Where(m => m.Id == primary || m.DuplicateOf == primary).ToList();
@@ -68,6 +69,19 @@ internal sealed class DuplicateDetector : IDuplicateDetector
             return new DuplicateMatch(primary, [.. matchedOn]);
         }
         throw new InvalidOperationException("Duplicate group kept changing while flagging a new lead.");
+    }
+
+    // The matches' primaries less those a dismissed pair bars (DismissalRule); the pair lookup only runs when the
+    // matches span two groups, since one group alone can never be barred.
+    private static async Task<Guid[]> EligiblePrimariesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string? emailNorm, string? phoneE164,
+        List<Match> matches, CancellationToken ct)
+    {
+        var matched = matches.Select(m => new DismissalRule.Matched(m.Id, m.EmailNorm, m.PhoneE164, m.DuplicateOf ?? m.Id)).ToList();
+        var primaries = matched.Select(m => m.PrimaryId).Distinct().ToArray();
+        if (!DismissalRule.SpansGroups(matched)) return primaries;
+        var pairs = await DismissedPairs.AmongAsync(conn, tx, DismissalRule.PairLookupIds(matched), ct);
+        var barred = DismissalRule.Barred(emailNorm, phoneE164, matched, pairs);
+        return [.. primaries.Where(p => !barred.Contains(p))];
     }
 
     // Takes the intake and key locks and reads the matches in one round trip (see LockThenMatchesSql).

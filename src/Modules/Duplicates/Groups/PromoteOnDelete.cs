@@ -1,3 +1,5 @@
+using Kernel.Security;
+using Modules.Duplicates.Detection;
 using Modules.Leads.Public;
 using Npgsql;
 
@@ -12,5 +14,7 @@ internal sealed class PromoteOnDelete : ILeadDeletionParticipant
         if (await DuplicateLinks.OldestDuplicateAsync(conn, tx, lead.Id, ct) is not { } heir) return;
         await DuplicateLinks.PromoteAsync(conn, tx, heir, ct);
         await DuplicateLinks.RepointAsync(conn, tx, lead.Id, heir, ct);
+        // A sibling dismissed against the heir does not hang under it (spec §10).
+        await DismissedPairs.KeepApartAsync(conn, tx, lead.WorkspaceId, heir, Actor.System, ct);
     }
 }

@@ -22,6 +22,8 @@ public static class LeadEvents
     public const string DuplicateCleared = "duplicate_cleared";
     public const string LeadUpdated = "lead_updated";
     public const string Merged = "merged";
+    public const string DuplicateDismissed = "duplicate_dismissed";
+    public const string Unmerged = "unmerged";
 
     /// <summary>Appends one event; its parameters come from <see cref="Args"/> (named so a caller can batch it with its own statement).</summary>
     internal const string InsertSql = """

@@ -23,7 +23,13 @@ public static class LeadMerge
     // PostgreSQL's char_length counts code points, as the check constraint does.
     private static int CodePoints(string s) => s.Length - s.Count(char.IsLowSurrogate);
 
+    // The first statement keeps the duplicate as it is now (its whole row, for an unmerge to restore) and the metadata
+    // keys it is about to give the survivor.
     private static readonly string FoldSql = $"""
+        SELECT to_jsonb(d)::text AS row,
+               ARRAY(SELECT jsonb_object_keys(d.metadata) EXCEPT SELECT jsonb_object_keys(s.metadata)) AS metadata_added
+        FROM leads.leads d, leads.leads s WHERE d.id = @Duplicate AND s.id = @Survivor;
+
         UPDATE leads.leads s SET
             email        = coalesce(s.email, d.email),
             email_norm   = CASE WHEN s.email IS NULL THEN d.email_norm ELSE s.email_norm END,
@@ -49,14 +55,22 @@ public static class LeadMerge
         """;
 
     private const string TombstoneSql = """
-        UPDATE leads.merged_leads SET merged_into = @Survivor WHERE merged_into = @Duplicate;
+        UPDATE leads.merged_leads SET merged_into = @Survivor WHERE merged_into = @Duplicate RETURNING id;
         INSERT INTO leads.merged_leads (id, workspace_id, merged_into) VALUES (@Duplicate, @WorkspaceId, @Survivor);
         DELETE FROM leads.leads WHERE id = @Duplicate;
         """;
 
     /// <param name="Survivor">The survivor's row after the fold (still locked), for rescoring.</param>
     /// <param name="EventsMoved">The duplicate's timeline events (its own and those of leads merged into it), now the survivor's.</param>
-    public sealed record Folded(string[] FilledFields, int EventsMoved, LeadRow Survivor);
+    /// <param name="Before">The duplicate before the fold: its whole row, to keep for an unmerge (<see cref="RestoreAsync"/>).</param>
+    public sealed record Folded(string[] FilledFields, int EventsMoved, LeadRow Survivor, AbsorbedLead Before);
+
+    /// <summary>A merged-away lead as it was when merged (its <c>leads.leads</c> row as JSON) and the metadata keys it gave the survivor.</summary>
+    public sealed class AbsorbedLead
+    {
+        public string Row { get; init; } = "";
+        public string[] MetadataAdded { get; init; } = [];
+    }
 
     /// <summary>Folds the duplicate's fields, notes and metadata into the survivor and counts the events it brings.</summary>
     public static async Task<Folded> FoldAsync(NpgsqlConnection conn, NpgsqlTransaction tx, LeadRow survivor, LeadRow duplicate, CancellationToken ct)
@@ -78,17 +92,90 @@ public static class LeadMerge
 
         await using var grid = await conn.QueryMultipleAsync(new CommandDefinition(FoldSql,
             new { Survivor = survivor.Id, Duplicate = duplicate.Id }, tx, cancellationToken: ct));
+        var before = await grid.ReadSingleAsync<AbsorbedLead>();
         var folded = await grid.ReadSingleAsync<LeadRow>();
         var eventsMoved = await grid.ReadSingleAsync<int>();
         // The merged metadata is the union of both key sets: it has more keys than the survivor had iff the duplicate added one.
         if (folded.MetadataKeys > survivor.MetadataKeys) filled.Add("metadata");
-        return new Folded([.. filled], eventsMoved, folded);
+        return new Folded([.. filled], eventsMoved, folded, before);
     }
 
     /// <summary>
     /// Deletes the duplicate's row and leaves a tombstone pointing at the survivor (re-pointing older tombstones
     /// too, so they stay one level deep). The duplicate's event rows stay: the tombstone puts them on the survivor's timeline.
+    /// Answers the older tombstones it re-pointed (an unmerge points them back).
     /// </summary>
-    public static Task RetireAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid duplicateId, Guid survivorId, CancellationToken ct) =>
-        conn.ExecuteAsync(new CommandDefinition(TombstoneSql, new { WorkspaceId = workspaceId, Duplicate = duplicateId, Survivor = survivorId }, tx, cancellationToken: ct));
+    public static async Task<Guid[]> RetireAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid duplicateId, Guid survivorId, CancellationToken ct) =>
+        [.. await conn.QueryAsync<Guid>(new CommandDefinition(TombstoneSql, new { WorkspaceId = workspaceId, Duplicate = duplicateId, Survivor = survivorId }, tx, cancellationToken: ct))];
+
+    // Undo (spec §10), one round trip: the tombstone goes, the row comes back exactly as kept — except an assignee no
+    // longer a member (none) and a primary that is no longer a live primary (then it stands alone) — older tombstones
+    // point back at it, and the survivor gives back what the fold gave it unless it changed since: a filled field still
+    // equal to the restored lead's value empties again, the appended notes block comes off, an added metadata key still
+    // holding the restored lead's value goes.
+    // Every stored column (the generated phone_digits and search_text follow). UnmergeTests compares the whole row
+    // before the merge and after the unmerge, so a column added later and missing here fails a test.
+    private const string RestoredColumns = "id, workspace_id, email, first_name, last_name, phone, company, email_norm, phone_e164, status, score, source_id, assigned_to, notes, metadata, channel, import_id, created_actor_type, created_actor_id, created_actor_name, created_score, duplicate_of, duplicate_matched_on, created_at, updated_at";
+
+    private static readonly string RestoredColumnsOfR = string.Join(", ", RestoredColumns.Split(", ").Select(c => "r." + c));
+
+    private static readonly string RestoreSql = $"""
+        DELETE FROM leads.merged_leads WHERE id = @Restored AND merged_into = @Survivor;
+
+        INSERT INTO leads.leads ({RestoredColumns})
+        SELECT {RestoredColumnsOfR}
+        FROM (SELECT @Row::jsonb AS j) k
+        LEFT JOIN leads.leads p ON p.id = (k.j->>'duplicate_of')::uuid AND p.duplicate_of IS NULL AND p.workspace_id = @WorkspaceId
+        CROSS JOIN LATERAL jsonb_populate_record(NULL::leads.leads, k.j || jsonb_build_object(
+            'assigned_to', CASE WHEN EXISTS (SELECT 1 FROM access.v_members m
+                                             WHERE m.id = (k.j->>'assigned_to')::uuid AND m.workspace_id = @WorkspaceId AND NOT m.deleted)
+                                THEN k.j->'assigned_to' ELSE 'null'::jsonb END,
+            'duplicate_of', CASE WHEN p.id IS NOT NULL THEN k.j->'duplicate_of' ELSE 'null'::jsonb END,
+            'duplicate_matched_on', CASE WHEN p.id IS NOT NULL THEN k.j->'duplicate_matched_on' ELSE 'null'::jsonb END)) r;
+
+        UPDATE leads.merged_leads SET merged_into = @Restored WHERE id = ANY(@Tombstones) AND merged_into = @Survivor;
+
+        UPDATE leads.leads s SET
+            email        = CASE WHEN 'email' = ANY(@Filled) AND s.email = d.email THEN NULL ELSE s.email END,
+            email_norm   = CASE WHEN 'email' = ANY(@Filled) AND s.email = d.email THEN NULL ELSE s.email_norm END,
+            first_name   = CASE WHEN 'firstName' = ANY(@Filled) AND s.first_name = d.first_name THEN NULL ELSE s.first_name END,
+            last_name    = CASE WHEN 'lastName' = ANY(@Filled) AND s.last_name = d.last_name THEN NULL ELSE s.last_name END,
+            phone        = CASE WHEN 'phone' = ANY(@Filled) AND s.phone = d.phone THEN NULL ELSE s.phone END,
+            phone_e164   = CASE WHEN 'phone' = ANY(@Filled) AND s.phone = d.phone THEN NULL ELSE s.phone_e164 END,
+            company      = CASE WHEN 'company' = ANY(@Filled) AND s.company = d.company THEN NULL ELSE s.company END,
+            source_id    = CASE WHEN 'sourceId' = ANY(@Filled) AND s.source_id = d.source_id THEN NULL ELSE s.source_id END,
+            assigned_to  = CASE WHEN 'assignedTo' = ANY(@Filled) AND s.assigned_to = d.assigned_to THEN NULL ELSE s.assigned_to END,
+            notes        = CASE WHEN d.notes IS NULL THEN s.notes
+                                WHEN 'notes' = ANY(@Filled) AND s.notes = d.notes THEN NULL
+                                WHEN right(s.notes, char_length(d.notes) + 2) = E'\n\n' || d.notes
+                                    THEN left(s.notes, char_length(s.notes) - char_length(d.notes) - 2)
+                                ELSE s.notes END,
+            metadata     = s.metadata - ARRAY(SELECT key FROM unnest(@MetadataAdded::text[]) key WHERE s.metadata -> key = d.metadata -> key),
+            updated_at   = now()
+        FROM jsonb_populate_record(NULL::leads.leads, @Row::jsonb) d
+        WHERE s.id = @Survivor
+        RETURNING s.id, s.workspace_id, s.email, s.first_name, s.last_name, s.phone, s.phone_e164, s.company, s.notes, s.status,
+                  s.score, s.source_id, s.assigned_to, (SELECT count(*) FROM jsonb_object_keys(s.metadata))::int AS metadata_keys,
+                  s.duplicate_of;
+        """;
+
+    /// <summary>What a merge gave the survivor, as its record kept it.</summary>
+    public sealed record GivenBack(string AbsorbedRow, string[] FilledFields, string[] MetadataAdded, Guid[] RepointedTombstones);
+
+    /// <summary>
+    /// Undoes <see cref="FoldAsync"/> and <see cref="RetireAsync"/> (spec §10, unmerge): the merged-away lead comes back
+    /// with its ID, fields, status, notes, metadata, score, channel and times as they were (its events never moved), and
+    /// the survivor gives back what the fold gave it unless changed since. Answers the survivor (still locked) for rescoring.
+    /// The caller holds the survivor's lock.
+    /// </summary>
+    public static async Task<LeadRow> RestoreAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid survivorId, Guid restoredId,
+        GivenBack given, CancellationToken ct)
+    {
+        await using var grid = await conn.QueryMultipleAsync(new CommandDefinition(RestoreSql, new
+        {
+            WorkspaceId = workspaceId, Survivor = survivorId, Restored = restoredId, Row = given.AbsorbedRow,
+            Filled = given.FilledFields, given.MetadataAdded, Tombstones = given.RepointedTombstones,
+        }, tx, cancellationToken: ct));
+        return await grid.ReadSingleAsync<LeadRow>();
+    }
 }

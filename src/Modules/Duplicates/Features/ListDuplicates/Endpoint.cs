@@ -1,4 +1,6 @@
 using FastEndpoints;
+using FluentValidation;
+using Modules.Duplicates.Suggestions;
 using Kernel.Http;
 using Modules.Leads.Public;
 using Npgsql;
@@ -8,6 +10,14 @@ namespace Modules.Duplicates.Features.ListDuplicates;
 internal sealed class Request
 {
     [RouteParam] public string Id { get; init; } = "";
+
+    /// <summary><c>suggested</c>: also answer <c>suggested</c>, likely duplicates outside the group (spec §10).</summary>
+    public string? Include { get; init; }
+
+    internal sealed class Validator : Validator<Request>
+    {
+        public Validator() => RuleFor(r => r.Include).Must(i => i is null || i == "suggested").WithMessage("include must be 'suggested'.");
+    }
 }
 
 internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response>
@@ -18,7 +28,10 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response
         Summary(s =>
         {
             s.Summary = "The other members of a lead's duplicate group";
-            s.Description = "For a primary: its duplicates. For a duplicate: its primary first, then its siblings. Each item is a list item plus `isPrimary` and `matchedOn`.";
+            s.Description = "For a primary: its duplicates. For a duplicate: its primary first, then its siblings. Each item is a list item plus `isPrimary` and `matchedOn`. " +
+                            "With `include=suggested`, also `suggested`: up to 10 leads outside the group and not dismissed against this one that are " +
+                            "probably the same person, best first, each a list item plus `confidence` (0.0–1.0) and `reasons` (`same_name_similar_company`, " +
+                            "`same_name`, `same_email_local_part`, `same_phone_digits`). Nothing is flagged by a suggestion.";
         });
     }
 
@@ -39,6 +52,21 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response
             item.MatchedOn = m.IsPrimary ? lead.MatchedOn : m.MatchedOn;
             data.Add(item);
         }
-        await Send.OkAsync(new Response(data), ct);
+        await Send.OkAsync(new Response(data, r.Include == "suggested" ? await SuggestedAsync(conn, workspaceId, id, ct) : null), ct);
+    }
+
+    private static async Task<List<SuggestedLead>> SuggestedAsync(NpgsqlConnection conn, Guid workspaceId, Guid id, CancellationToken ct)
+    {
+        var suggestions = await Suggester.SuggestAsync(conn, workspaceId, id, ct);
+        var items = (await LeadItems.ReadAsync<SuggestedLead>(conn, workspaceId, suggestions.Select(s => s.Id).ToArray(), ct)).ToDictionary(i => i.Id);
+        var list = new List<SuggestedLead>(suggestions.Count);
+        foreach (var s in suggestions)
+        {
+            if (!items.TryGetValue(s.Id, out var item)) continue;
+            item.Confidence = s.Confidence;
+            item.Reasons = s.Reasons;
+            list.Add(item);
+        }
+        return list;
     }
 }

@@ -9,7 +9,7 @@ using Npgsql;
 
 namespace Modules.Duplicates.Features.MergeLeads;
 
-internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDetail>
+internal sealed class Endpoint(NpgsqlDataSource db, TimeProvider clock) : Endpoint<Request, LeadDetail>
 {
     public override void Configure()
     {
@@ -34,7 +34,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
         if (survivorId == duplicateId)
             throw new ApiProblemException(422, "merge_self", "Cannot merge a lead into itself", "duplicateId must name another lead.");
         var survivor = await Retry.OnConflictAsync(
-            () => Merger.MergeAsync(db, caller.WorkspaceId, survivorId, duplicateId, r.DryRun ?? false, Actor.ApiKey(caller), ct, HttpContext.Request.Headers.IfMatch),
+            () => Merger.MergeAsync(db, caller.WorkspaceId, survivorId, duplicateId, r.DryRun ?? false, Actor.ApiKey(caller), clock, ct, HttpContext.Request.Headers.IfMatch),
             _ => Merger.Conflict());
         // A dry run's survivor is a version that was never committed: no ETag for it.
         await Send.OkAsync(r.DryRun == true ? survivor : survivor.WithETag(HttpContext.Response), ct);

@@ -1,6 +1,7 @@
 using Kernel.Http;
 using Kernel.Ids;
 using Kernel.Security;
+using Modules.Duplicates.Merges;
 using Modules.Leads.Public;
 using Modules.Tags.Public;
 using Npgsql;
@@ -21,7 +22,7 @@ internal static class Merger
         "Another merge or delete changed one of these leads first. Re-read both and retry if still needed.");
 
     public static async Task<LeadDetail> MergeAsync(NpgsqlDataSource db, Guid workspaceId, Guid survivorId, Guid duplicateId,
-        bool dryRun, Actor actor, CancellationToken ct, Microsoft.Extensions.Primitives.StringValues ifMatch = default)
+        bool dryRun, Actor actor, TimeProvider clock, CancellationToken ct, Microsoft.Extensions.Primitives.StringValues ifMatch = default)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         // IDs that are not live leads when the request starts are plain 404s (not found / merged away), the survivor's first.
@@ -38,12 +39,24 @@ internal static class Merger
         // Group links: the survivor takes the duplicate's place if it hung under it; the duplicate's own
         // duplicates move under the survivor's primary (or the survivor), so groups stay one level deep.
         var survivorPrimary = survivor.DuplicateOf == duplicate.Id ? duplicate.DuplicateOf : survivor.DuplicateOf;
+        var repointed = await Data.DuplicatesOfAsync(conn, tx, duplicate.Id, ct);
         if (survivor.DuplicateOf == duplicate.Id) await DuplicateLinks.LinkAsync(conn, tx, survivor.Id, survivorPrimary, ct);
         await DuplicateLinks.RepointAsync(conn, tx, duplicate.Id, survivorPrimary ?? survivor.Id, ct);
+        await Detection.DismissedPairs.KeepApartAsync(conn, tx, workspaceId, survivorPrimary ?? survivor.Id, actor, ct);
 
         var folded = await LeadMerge.FoldAsync(conn, tx, survivor, duplicate, ct);
-        var tagsAdded = await TagMerge.UnionIntoAsync(conn, tx, duplicate.Id, survivor.Id, ct);
-        await LeadMerge.RetireAsync(conn, tx, workspaceId, duplicate.Id, survivor.Id, ct);
+        var tags = await TagMerge.AbsorbAsync(conn, tx, duplicate.Id, survivor.Id, ct);
+        var tagsAdded = tags.Added;
+        var tombstones = await LeadMerge.RetireAsync(conn, tx, workspaceId, duplicate.Id, survivor.Id, ct);
+        // What an unmerge needs (spec §10): one row, the duplicate's state as a single JSON value — no event is copied.
+        await MergeRecords.InsertAsync(conn, tx, new MergeRecords.Record
+        {
+            MergedLeadId = duplicate.Id, WorkspaceId = workspaceId, SurvivorId = survivor.Id, MergedAt = clock.GetUtcNow().UtcDateTime,
+            ActorType = actor.Type, ActorId = actor.Id, ActorName = actor.Name,
+            Absorbed = folded.Before.Row, AbsorbedTagIds = tags.DuplicateTagIds, FilledFields = folded.FilledFields,
+            MetadataAdded = folded.Before.MetadataAdded, TagsAdded = [.. tagsAdded.Select(t => t.Id)],
+            RepointedDuplicates = repointed, RepointedTombstones = tombstones, SurvivorWasUnder = survivor.DuplicateOf == duplicate.Id,
+        }, ct);
         await LeadWriter.RescoreAsync(conn, tx, folded.Survivor, actor, ct);
         var result = await LeadReads.AppendEventThenDetailAsync(conn, tx, workspaceId, survivor.Id, LeadEvents.Merged, new
         {
