@@ -4,7 +4,8 @@
 #   bench/list-bench.sh [--reseed] [--leads N] [--duration SECONDS] [--warmup SECONDS] [--connections C]
 #                       [--only NAME[,NAME…]] [--no-build]
 #
-# Scenarios: list, status, assigned, search, page5000, stats (wrk), search-cold (first request per term, curl),
+# Scenarios: list, status, assigned, search, page5000, stats, sort-score, updated-since, cursor500k (wrk),
+# search-cold (first request per term, curl),
 # search-writes (wrk on search while leads are being created, BENCH_WRITES_PER_S per second, default 5).
 #
 # Builds the host (Release), starts it on an embedded PostgreSQL in $BENCH_DIR/pgdata (default
@@ -51,7 +52,7 @@ while [[ $# -gt 0 ]]; do
     --connections) CONNECTIONS=$2; shift ;;
     --only) ONLY=$2; shift ;;
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
@@ -227,6 +228,20 @@ SCENARIOS=(
   "page5000#/api/leads?page=5000#.pagination.total#SELECT count(*) FROM leads.leads WHERE $W#2x list"
   "stats#/api/leads/stats#[.total, .byStatus.new, .byStatus.contacted, .byStatus.qualified, .byStatus.converted, .byStatus.closed, .unassigned] | map(tostring) | join(\",\")#SELECT concat_ws(',', count(*), count(*) FILTER (WHERE status = 'new'), count(*) FILTER (WHERE status = 'contacted'), count(*) FILTER (WHERE status = 'qualified'), count(*) FILTER (WHERE status = 'converted'), count(*) FILTER (WHERE status = 'closed'), count(*) FILTER (WHERE assigned_to IS NULL)) FROM leads.leads WHERE $W#20"
 )
+# Spec §11: sorted first pages, an incremental sync's first page, and a cursor page 500,000 leads deep. The seed's
+# updated_at is its created_at, so updatedSince = the 1,000th most recent update selects the last ~1,000 changes.
+SINCE=$(q "SELECT to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM leads.leads WHERE $W ORDER BY updated_at DESC LIMIT 1 OFFSET 999")
+DEEP_CURSOR=""
+if [[ -z $ONLY || ",$ONLY," == *",cursor500k,"* ]]; then
+  # The cursor after lead 500,000 in the default order (page 25,000 of 20); following it reads leads 500,001–500,020.
+  DEEP_CURSOR=$(curl -sf -H "X-API-Key: $KEY" "$BASE/api/leads?page=25000&limit=20" | jq -r .pagination.nextCursor)
+  [[ -n $DEEP_CURSOR && $DEEP_CURSOR != null ]] || { echo "no cursor after page 25,000" >&2; exit 1; }
+fi
+SCENARIOS+=(
+  "sort-score#/api/leads?sort=-score#.pagination.total#SELECT count(*) FROM leads.leads WHERE $W#30"
+  "updated-since#/api/leads?sort=updatedAt&updatedSince=$SINCE#.pagination.total#SELECT count(*) FROM leads.leads WHERE $W AND updated_at >= '$SINCE'::timestamptz#30"
+  "cursor500k#/api/leads?cursor=$DEEP_CURSOR#.pagination.total#SELECT count(*) FROM leads.leads WHERE $W#30"
+)
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=$BENCH_DIR/results-$STAMP.md
@@ -251,6 +266,12 @@ for s in "${SCENARIOS[@]}"; do
   sql_total=$(q "$sql")
   exact=yes
   [[ $api_total == "$sql_total" ]] || { exact=NO; FAILED=1; }
+  if [[ $name == cursor500k ]]; then
+    # The page after a cursor 500,000 deep is leads 500,001–500,020 in list order, checked against SQL.
+    first=$(jq -r '.data[0].createdAt' <<<"$body")
+    want=$(q "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM leads.leads WHERE $W ORDER BY created_at DESC, id DESC OFFSET 500000 LIMIT 1")
+    [[ $first == "$want" && $(jq '.data | length' <<<"$body") -eq 20 ]] || { exact="NO (first $first, want $want)"; FAILED=1; }
+  fi
   if [[ $name == page5000 ]]; then
     rows=$(jq '.data | length' <<<"$body")
     want=$(( sql_total >= 100000 ? 20 : (sql_total > 99980 ? sql_total - 99980 : 0) ))
