@@ -4,7 +4,8 @@
 #   bench/list-bench.sh [--reseed] [--leads N] [--duration SECONDS] [--warmup SECONDS] [--connections C]
 #                       [--only NAME[,NAME…]] [--no-build]
 #
-# Scenarios: list, status, assigned, search, page5000, stats (wrk), search-cold (first request per term, curl),
+# Scenarios: list, status, assigned, search, page5000, stats, sort-score, updated-since, cursor500k (wrk),
+# bulk (a 100,000-lead set_status, wrk on the list meanwhile), search-cold (first request per term, curl),
 # search-writes (wrk on search while leads are being created, BENCH_WRITES_PER_S per second, default 5).
 #
 # Builds the host (Release), starts it on an embedded PostgreSQL in $BENCH_DIR/pgdata (default
@@ -51,7 +52,7 @@ while [[ $# -gt 0 ]]; do
     --connections) CONNECTIONS=$2; shift ;;
     --only) ONLY=$2; shift ;;
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
@@ -227,6 +228,20 @@ SCENARIOS=(
   "page5000#/api/leads?page=5000#.pagination.total#SELECT count(*) FROM leads.leads WHERE $W#2x list"
   "stats#/api/leads/stats#[.total, .byStatus.new, .byStatus.contacted, .byStatus.qualified, .byStatus.converted, .byStatus.closed, .unassigned] | map(tostring) | join(\",\")#SELECT concat_ws(',', count(*), count(*) FILTER (WHERE status = 'new'), count(*) FILTER (WHERE status = 'contacted'), count(*) FILTER (WHERE status = 'qualified'), count(*) FILTER (WHERE status = 'converted'), count(*) FILTER (WHERE status = 'closed'), count(*) FILTER (WHERE assigned_to IS NULL)) FROM leads.leads WHERE $W#20"
 )
+# Spec §11: sorted first pages, an incremental sync's first page, and a cursor page 500,000 leads deep. The seed's
+# updated_at is its created_at, so updatedSince = the 1,000th most recent update selects the last ~1,000 changes.
+SINCE=$(q "SELECT to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM leads.leads WHERE $W ORDER BY updated_at DESC LIMIT 1 OFFSET 999")
+DEEP_CURSOR=""
+if [[ -z $ONLY || ",$ONLY," == *",cursor500k,"* ]]; then
+  # The cursor after lead 500,000 in the default order (page 25,000 of 20); following it reads leads 500,001–500,020.
+  DEEP_CURSOR=$(curl -sf -H "X-API-Key: $KEY" "$BASE/api/leads?page=25000&limit=20" | jq -r .pagination.nextCursor)
+  [[ -n $DEEP_CURSOR && $DEEP_CURSOR != null ]] || { echo "no cursor after page 25,000" >&2; exit 1; }
+fi
+SCENARIOS+=(
+  "sort-score#/api/leads?sort=-score#.pagination.total#SELECT count(*) FROM leads.leads WHERE $W#30"
+  "updated-since#/api/leads?sort=updatedAt&updatedSince=$SINCE#.pagination.total#SELECT count(*) FROM leads.leads WHERE $W AND updated_at >= '$SINCE'::timestamptz#30"
+  "cursor500k#/api/leads?cursor=$DEEP_CURSOR#.pagination.total#SELECT count(*) FROM leads.leads WHERE $W#30"
+)
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=$BENCH_DIR/results-$STAMP.md
@@ -251,6 +266,12 @@ for s in "${SCENARIOS[@]}"; do
   sql_total=$(q "$sql")
   exact=yes
   [[ $api_total == "$sql_total" ]] || { exact=NO; FAILED=1; }
+  if [[ $name == cursor500k ]]; then
+    # The page after a cursor 500,000 deep is leads 500,001–500,020 in list order, checked against SQL.
+    first=$(jq -r '.data[0].createdAt' <<<"$body")
+    want=$(q "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM leads.leads WHERE $W ORDER BY created_at DESC, id DESC OFFSET 500000 LIMIT 1")
+    [[ $first == "$want" && $(jq '.data | length' <<<"$body") -eq 20 ]] || { exact="NO (first $first, want $want)"; FAILED=1; }
+  fi
   if [[ $name == page5000 ]]; then
     rows=$(jq '.data | length' <<<"$body")
     want=$(( sql_total >= 100000 ? 20 : (sql_total > 99980 ? sql_total - 99980 : 0) ))
@@ -351,6 +372,37 @@ if [[ -z $ONLY || ",$ONLY," == *",search-writes,"* ]]; then
   echo "| search-writes | \`/api/leads?search=$SEARCH_TERM\` while $writes leads were created ($WRITES_PER_S/s) | $api_total | $sql_total | $([[ $api_total == "$sql_total" ]] && echo yes || echo NO) | $rps | $p50 | $p99 | $max | – | – | – | – | $(load_avg | cut -d' ' -f1) |" >>"$OUT"
   # The bench's workspace must hold exactly LEADS leads for the next run.
   q "DELETE FROM leads.leads WHERE $W AND email LIKE 'writer.$STAMP.%'" >/dev/null
+fi
+
+# Spec §12: a bulk set_status on the 100,000 newest leads, timed from acceptance to completion, with wrk on the list
+# meanwhile (its p99 against the idle list's above). The status alternates between runs so that most leads change.
+if [[ -z $ONLY || ",$ONLY," == *",bulk,"* ]]; then
+  wait_quiet
+  FROM=$(q "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM leads.leads WHERE $W ORDER BY created_at DESC, id DESC OFFSET 99999 LIMIT 1")
+  WANT=$(q "SELECT count(*) FROM leads.leads WHERE $W AND created_at >= '$FROM'::timestamptz")
+  TO=$( [[ $(q "SELECT count(*) FILTER (WHERE status = 'closed') * 2 > count(*) FROM leads.leads WHERE $W AND created_at >= '$FROM'::timestamptz") == t ]] && echo contacted || echo closed)
+  load=$(load_avg)
+  t0=$(date +%s%3N)
+  body=$(curl -sf -H "X-API-Key: $KEY" -H 'Content-Type: application/json' -X POST "$BASE/api/leads/bulk" \
+    -d "{\"filter\":{\"startDate\":\"$FROM\"},\"action\":\"set_status\",\"status\":\"$TO\"}")
+  accepted=$(( $(date +%s%3N) - t0 ))
+  matched=$(jq -r .matched <<<"$body"); url=$(jq -r .statusUrl <<<"$body")
+  log "bulk: set_status $TO on $matched leads (count(*) $WANT), accepted in ${accepted} ms; wrk on the list meanwhile"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d60s --latency -H "X-API-Key: $KEY" -s "$ROOT/bench/wrk-report.lua" "$BASE/api/leads" >"$BENCH_DIR/bulk-wrk.txt" &
+  WRK=$!
+  while :; do
+    st=$(curl -sf -H "X-API-Key: $KEY" "$BASE$url"); [[ $(jq -r .status <<<"$st") == completed || $(jq -r .status <<<"$st") == failed ]] && break
+    sleep 0.2
+  done
+  took=$(( $(date +%s%3N) - t0 ))
+  kill -INT "$WRK" 2>/dev/null || true; wait "$WRK" 2>/dev/null || true
+  result=$(grep '^RESULT' "$BENCH_DIR/bulk-wrk.txt" || echo "RESULT 0 0 0 0 0 0 0 0")
+  read -r _ rps p50 p99 max reqs non2xx sockerr _ <<<"$result"
+  events=$(q "SELECT count(*) FROM leads.events WHERE $W AND type = 'status_changed' AND data ->> 'bulkId' = $(jq '.id' <<<"$st" | tr '"' "'")")
+  log "bulk: $(jq -c '{status, matched, processed, changed}' <<<"$st") in ${took} ms; $events events; list meanwhile: $result"
+  ok=$([[ $matched == "$WANT" && $(jq -r .status <<<"$st") == completed && $events == $(jq -r .changed <<<"$st") ]] && echo yes || echo NO)
+  [[ $ok == yes ]] || FAILED=1
+  echo "| bulk | \`set_status $TO\` on \`startDate=$FROM\` (matched $matched = count(*) $WANT; changed $(jq -r .changed <<<"$st"); $events events) | – | – | $ok | list meanwhile: $rps | $p50 | $p99 | $max | bulk ≤ 20 s; list p99 ≤ 2× idle (${LIST_P99:-?} ms) | $(awk -v t="$took" -v p="$p99" -v l="${LIST_P99:-0}" 'BEGIN { print (t <= 20000 && l > 0 && p <= 2 * l) ? "yes" : "no" }') ($(awk -v t="$took" 'BEGIN { printf "%.1f", t / 1000 }') s) | – | – | $load → $(load_avg | cut -d' ' -f1) |" >>"$OUT"
 fi
 
 stop_host

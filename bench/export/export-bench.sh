@@ -114,7 +114,7 @@ fi
 # fragment for an unfiltered export (the workspace alone), on one line for \copy.
 SQL=$(awk '/ExportSql = \$+"""/ { on = 1; next } on && /^ *""";/ { exit } on { print }' \
         "$ROOT/src/Modules/Leads/Features/ExportLeads/Data.cs" |
-      sed -e "s/{where}/l.workspace_id = '$WS_ID'/" -e "s/{{LeadCsvExport.TagSeparator}}/;/" | tr '\n' ' ' | tr -s ' ' | sed 's/^ //')
+      sed -e "s/{where}/l.workspace_id = '$WS_ID'/" -e "s/{order}/l.created_at DESC, l.id DESC/" -e "s/{{LeadCsvExport.TagSeparator}}/;/" | tr '\n' ' ' | tr -s ' ' | sed 's/^ //')
 [[ $SQL == SELECT* && $SQL != *"{"* ]] || { echo "could not read the export SQL from Data.cs: $SQL" >&2; exit 1; }
 COPY_OUT=$BENCH_DIR/psql-copy.csv
 

@@ -187,6 +187,14 @@ if (role.RunsJobs && builder.Configuration.GetValue("Hangfire:Server", true))
         o.Queues = [ImportModule.ExportQueue];
         o.WorkerCount = ImportModule.ExportWorkerCount(builder.Configuration);
     });
+    // Bulk actions by filter (spec §12): one at a time per node on a queue of their own, so a 100,000-lead action
+    // neither waits behind an import nor holds one back, and leaves the API its database connections.
+    builder.Services.AddHangfireServer(o =>
+    {
+        o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{ImportModule.BulkQueue}";
+        o.Queues = [ImportModule.BulkQueue];
+        o.WorkerCount = 1;
+    });
     builder.Services.AddImportWorker();
 }
 

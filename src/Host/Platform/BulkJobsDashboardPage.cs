@@ -9,7 +9,7 @@ namespace Leads.Host.Platform;
 
 /// <summary>
 /// "Imports &amp; exports" page in the Hangfire dashboard (same protection as the dashboard): each recent
-/// import and export with its file, rows and progress, so operators see bulk work without the API.
+/// import, export and bulk action (its action, matched leads done) with its file, rows and progress, so operators see bulk work without the API.
 /// </summary>
 internal sealed class BulkJobsDashboardPage : IDashboardDispatcher
 {
@@ -59,7 +59,7 @@ internal sealed class BulkJobsDashboardPage : IDashboardDispatcher
             <!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5"><title>Imports &amp; exports</title>
             <style>body{font:14px sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
             .bar{background:#eee;width:160px;height:12px}.fill{background:#337ab7;height:12px}</style></head><body>
-            <p><a href="../">← Hangfire dashboard</a></p><h1>Imports &amp; exports</h1><p>Refreshes every 5 s. An ID links to its Hangfire job.</p>
+            <p><a href="../">← Hangfire dashboard</a></p><h1>Imports &amp; exports</h1><p>Imports, exports and bulk actions (rows = matched leads). Refreshes every 5 s. An ID links to its Hangfire job.</p>
             """);
         html.Append($"""
             <form method="get"><label>Workspace <input name="workspace" value="{WebUtility.HtmlEncode(workspace ?? "")}"></label>
@@ -73,7 +73,7 @@ internal sealed class BulkJobsDashboardPage : IDashboardDispatcher
         {
             var pct = r.TotalRows is > 0 ? (int)Math.Min(100, r.ProcessedRows * 100 / r.TotalRows.Value) : r.Status == "completed" ? 100 : 0;
             string E(string? s) => WebUtility.HtmlEncode(s ?? "");
-            var id = TypeId.Format(r.Kind == "import" ? IdPrefix.Import : IdPrefix.Export, r.Id);
+            var id = TypeId.Format(r.Kind switch { "import" => IdPrefix.Import, "bulk" => IdPrefix.Bulk, _ => IdPrefix.Export }, r.Id);
             var idCell = jobIds.TryGetValue(r.Id, out var job) ? $"<a href=\"{http.Request.PathBase}/jobs/details/{job}\">{id}</a>" : id;
             html.Append($"<tr><td>{r.Kind}</td><td>{idCell}</td><td>{E(r.WorkspaceName)}</td><td>{E(r.Name)}</td><td>{r.Status}</td>")
                 .Append($"<td>{r.ProcessedRows:N0} / {(r.TotalRows is { } t ? t.ToString("N0") : "?")}</td>")

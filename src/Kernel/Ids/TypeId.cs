@@ -104,4 +104,5 @@ public static class IdPrefix
     public const string Event = "evt";
     public const string Import = "imp";
     public const string Export = "exp";
+    public const string Bulk = "blk";
 }

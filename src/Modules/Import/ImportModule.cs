@@ -19,6 +19,7 @@ public static class ImportModule
         services.AddSingleton(ImportOptions.From(config));
         services.AddSingleton(ExportSettings.From(config));
         services.AddTransient<ExportLeadsJob>();
+        services.AddTransient<BulkActionJob>();
         services.AddTransient(sp => new ImportLeadsJob(sp.GetRequiredService<NpgsqlDataSource>(),
             sp.GetRequiredService<LeadIntake>(), sp.GetRequiredService<ImportOptions>(),
             sp.GetRequiredService<ILogger<ImportLeadsJob>>()));
@@ -30,11 +31,15 @@ public static class ImportModule
     {
         services.AddHostedService<ImportRecovery>();
         services.AddHostedService<ExportRecovery>();
+        services.AddHostedService<BulkRecovery>();
         return services;
     }
 
     /// <summary>The Hangfire queue async export jobs run on, apart from imports so neither waits for the other.</summary>
     public const string ExportQueue = ExportLeadsJob.Queue;
+
+    /// <summary>The Hangfire queue bulk actions (spec §12) run on, one at a time per worker node.</summary>
+    public const string BulkQueue = BulkActionJob.Queue;
 
     /// <summary>Export jobs one worker node runs at once (<c>Exports:Workers</c>, default 1).</summary>
     public static int ExportWorkerCount(IConfiguration config) => Math.Max(1, config.GetValue("Exports:Workers", 1));

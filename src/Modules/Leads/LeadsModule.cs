@@ -1,3 +1,4 @@
+using Modules.Leads.Public;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -14,6 +15,7 @@ public static class LeadsModule
     public static IServiceCollection AddLeadsModule(this IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton<LeadIntake>();
+        services.AddSingleton<LeadBatchActions>();
         services.AddSingleton<IMemberRemovalParticipant, UnassignRemovedMember>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<WebhookRateLimiter>();

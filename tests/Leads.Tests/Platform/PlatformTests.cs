@@ -193,6 +193,23 @@ public sealed class PlatformTests(RemoteAddressApiFactory api) : IClassFixture<R
     }
 
     [Fact]
+    public async Task The_dashboard_lists_bulk_actions_with_their_action_and_progress_next_to_imports_and_exports()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        await ws.CreateLeadAsync(new { email = "bulk@acme.io" });
+        var started = await ws.Full.PostAsync("/api/leads/bulk", Http.Json(new { all = true, action = "set_status", status = "closed" }));
+        started.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        var id = (await started.BodyAsync())["id"]!.GetValue<string>();
+
+        var page = new HttpRequestMessage(HttpMethod.Get, $"/hangfire/bulk-jobs?workspace={ws.Name}");
+        page.Headers.Add(RemoteAddressApiFactory.Header, "127.0.0.1");
+        var html = await (await api.Client().SendAsync(page)).Content.ReadAsStringAsync();
+        html.ShouldContain(id);
+        html.ShouldContain("bulk set_status");
+        html.ShouldContain("0 / 1");
+    }
+
+    [Fact]
     public async Task The_dashboard_links_each_import_to_its_job_by_typeid_and_filters_by_workspace_and_status()
     {
         var ws = await api.CreateWorkspaceAsync();

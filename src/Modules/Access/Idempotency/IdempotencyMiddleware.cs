@@ -28,6 +28,7 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSour
         "POST /api/leads/{id}/merge",
         "POST /api/leads/{id}/tags",
         "POST /api/leads/exports",
+        "POST /api/leads/bulk",
     };
 
     public async Task InvokeAsync(HttpContext ctx)

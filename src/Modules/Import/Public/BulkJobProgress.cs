@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace Modules.Import.Public;
 
-/// <summary>Recent imports and exports with their progress, for the operators' view in the Hangfire dashboard.</summary>
+/// <summary>Recent imports, exports and bulk actions (spec §12) with their progress, for the operators' view in the Hangfire dashboard.</summary>
 public static class BulkJobProgress
 {
     public sealed class Row
@@ -35,10 +35,17 @@ public static class BulkJobProgress
             FROM import.exports e JOIN access.v_workspaces w ON w.id = e.workspace_id
             WHERE (@Workspace::text IS NULL OR w.name = @Workspace) AND (@Status::text IS NULL OR e.status = @Status)
             ORDER BY e.created_at DESC LIMIT @Limit) b
+        UNION ALL
+        SELECT * FROM (
+            SELECT 'bulk', b.id, w.name, 'bulk ' || b.action, b.status, b.matched, b.processed, b.failed,
+                   b.failure_reason, b.created_at, b.finished_at
+            FROM import.bulk_actions b JOIN access.v_workspaces w ON w.id = b.workspace_id
+            WHERE (@Workspace::text IS NULL OR w.name = @Workspace) AND (@Status::text IS NULL OR b.status = @Status)
+            ORDER BY b.created_at DESC LIMIT @Limit) c
         ORDER BY created_at DESC
         """;
 
-    /// <summary>The most recent imports and exports, optionally of one workspace (by name) and in one status.</summary>
+    /// <summary>The most recent imports, exports and bulk actions, optionally of one workspace (by name) and in one status.</summary>
     public static async Task<IReadOnlyList<Row>> RecentAsync(NpgsqlDataSource db, int limit, string? workspace, string? status, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);

@@ -18,6 +18,8 @@ internal interface ILeadFilterQuery
     string? AssignedTo { get; }
     string? Duplicates { get; }
     string? Tag { get; }
+    string? UpdatedSince { get; }
+    string? UpdatedBefore { get; }
 }
 
 /// <summary>
@@ -41,9 +43,20 @@ internal sealed record LeadFilter
     public string? SearchDigits { get; init; }
     public Guid? TagId { get; init; }
     public string? TagName { get; init; }
+    public DateTime? UpdatedSince { get; init; }
+    public DateTime? UpdatedBefore { get; init; }
 
     /// <summary>Whether the exact total can be summed from the counters instead of counting rows.</summary>
-    public bool CountersSuffice => Search is null && StartDate is null && EndBefore is null && TagId is null && TagName is null;
+    public bool CountersSuffice => Search is null && StartDate is null && EndBefore is null && TagId is null && TagName is null
+                                   && UpdatedSince is null && UpdatedBefore is null;
+
+    /// <summary>
+    /// Whether <see cref="ListCache"/> may remember this filter's total and positions. Not with an <c>updatedSince</c> /
+    /// <c>updatedBefore</c> range: every write moves <c>updated_at</c>, and the change log the cache trusts (migration 0032)
+    /// deliberately ignores writes that change nothing a filter reads, so a note added would leave a remembered total stale.
+    /// Such a filter is counted on the <c>(workspace_id, updated_at, id)</c> index instead (cheap for the recent ranges syncs ask).
+    /// </summary>
+    public bool Cacheable => UpdatedSince is null && UpdatedBefore is null;
 
     /// <summary>
     /// Whether one generic plan serves every value of this filter's parameters, so its statements may be prepared:
@@ -58,6 +71,7 @@ internal sealed record LeadFilter
     {
         Status = 1, Source = 2, Assigned = 4, Unassigned = 8, DuplicatesOnly = 16, DuplicatesExcluded = 32,
         Start = 64, End = 128, Search = 256, SearchDigits = 512, TagId = 1024, TagName = 2048,
+        UpdatedSince = 4096, UpdatedBefore = 8192,
     }
 
     private Shape Present =>
@@ -66,7 +80,8 @@ internal sealed record LeadFilter
         | (Duplicates == "only" ? Shape.DuplicatesOnly : 0) | (Duplicates == "exclude" ? Shape.DuplicatesExcluded : 0)
         | (StartDate is null ? 0 : Shape.Start) | (EndBefore is null ? 0 : Shape.End)
         | (Search is null ? 0 : Shape.Search) | (SearchDigits is null ? 0 : Shape.SearchDigits)
-        | (TagId is null ? 0 : Shape.TagId) | (TagName is null ? 0 : Shape.TagName);
+        | (TagId is null ? 0 : Shape.TagId) | (TagName is null ? 0 : Shape.TagName)
+        | (UpdatedSince is null ? 0 : Shape.UpdatedSince) | (UpdatedBefore is null ? 0 : Shape.UpdatedBefore);
 
     private static readonly ConcurrentDictionary<Shape, string> WhereByShape = new();
     private static readonly ConcurrentDictionary<Shape, string> CounterWhereByShape = new();
@@ -88,6 +103,8 @@ internal sealed record LeadFilter
         if (s.HasFlag(Shape.DuplicatesExcluded)) p.Add("l.duplicate_of IS NULL");
         if (s.HasFlag(Shape.Start)) p.Add("l.created_at >= @StartDate");
         if (s.HasFlag(Shape.End)) p.Add("l.created_at < @EndBefore");
+        if (s.HasFlag(Shape.UpdatedSince)) p.Add("l.updated_at >= @UpdatedSince");
+        if (s.HasFlag(Shape.UpdatedBefore)) p.Add("l.updated_at < @UpdatedBefore");
         if (s.HasFlag(Shape.SearchDigits)) p.Add("(l.search_text LIKE lower(@Search) OR l.phone_digits LIKE @SearchDigits)");
         else if (s.HasFlag(Shape.Search)) p.Add("l.search_text LIKE lower(@Search)");
         if (s.HasFlag(Shape.TagId)) p.Add("EXISTS (SELECT 1 FROM tags.v_lead_tags t WHERE t.lead_id = l.id AND t.tag_id = @TagId)");
@@ -122,6 +139,8 @@ internal sealed record LeadFilter
         if (SearchDigits is not null) p.Add(new NpgsqlParameter<string>("SearchDigits", NpgsqlDbType.Text) { TypedValue = SearchDigits });
         if (TagId is { } t) p.Add(new NpgsqlParameter<Guid>("TagId", NpgsqlDbType.Uuid) { TypedValue = t });
         if (TagName is not null) p.Add(new NpgsqlParameter<string>("TagName", NpgsqlDbType.Text) { TypedValue = TagName });
+        if (UpdatedSince is { } us) p.Add(new NpgsqlParameter<DateTime>("UpdatedSince", NpgsqlDbType.TimestampTz) { TypedValue = us });
+        if (UpdatedBefore is { } ub) p.Add(new NpgsqlParameter<DateTime>("UpdatedBefore", NpgsqlDbType.TimestampTz) { TypedValue = ub });
     }
 
     /// <summary>The exact number of matching leads: summed from the counters when they suffice, else counted.</summary>
@@ -171,6 +190,11 @@ internal sealed record LeadFilter
         var start = ParseDate(q.StartDate, "startDate", endOfDay: false, errors);
         var endBefore = ParseDate(q.EndDate, "endDate", endOfDay: true, errors);
         if (start is not null && endBefore is not null && start >= endBefore) errors["endDate"] = "endDate must not be before startDate.";
+        // updatedBefore is exclusive (a sync's next window starts where the last ended); a date-only value means that day's start.
+        var updatedSince = ParseDate(q.UpdatedSince, "updatedSince", endOfDay: false, errors);
+        var updatedBefore = ParseDate(q.UpdatedBefore, "updatedBefore", endOfDay: false, errors);
+        if (updatedSince is not null && updatedBefore is not null && updatedSince >= updatedBefore)
+            errors["updatedBefore"] = "updatedBefore must be after updatedSince.";
 
         string? search = null, digits = null;
         if (q.Search is not null)
@@ -202,7 +226,7 @@ internal sealed record LeadFilter
         {
             WorkspaceId = workspaceId, Status = status, SourceId = sourceId, AssignedTo = assignedTo, Unassigned = unassigned,
             Duplicates = duplicates, StartDate = start, EndBefore = endBefore, Search = search, SearchDigits = digits,
-            TagId = tagId, TagName = tagName,
+            TagId = tagId, TagName = tagName, UpdatedSince = updatedSince, UpdatedBefore = updatedBefore,
         }, errors);
     }
 

@@ -21,4 +21,8 @@ internal class LeadFilterQuery : ILeadFilterQuery
     public string? Duplicates { get; init; }
     /// <summary>Leads carrying this tag (ID or name).</summary>
     public string? Tag { get; init; }
+    /// <summary>Changed (or created) at or after this ISO date or date-time.</summary>
+    public string? UpdatedSince { get; init; }
+    /// <summary>Last changed before this ISO date or date-time (exclusive; a date-only value means that day's start, UTC).</summary>
+    public string? UpdatedBefore { get; init; }
 }

@@ -19,6 +19,10 @@ public sealed record LeadExportFilters : ILeadFilterQuery
     public string? AssignedTo { get; init; }
     public string? Duplicates { get; init; }
     public string? Tag { get; init; }
+    public string? UpdatedSince { get; init; }
+    public string? UpdatedBefore { get; init; }
+    /// <summary>The list's <c>sort</c> (spec §11); null is newest first.</summary>
+    public string? Sort { get; init; }
 }
 
 /// <summary>
@@ -69,17 +73,23 @@ public sealed class LeadCsvExport : IAsyncDisposable
     public static string ContentDisposition(DateTimeOffset at) => $"attachment; filename=\"leads-{at.UtcDateTime:yyyyMMdd}.csv\"";
 
     /// <summary>Filter problems keyed by parameter name (<c>status</c>, <c>endDate</c>…); empty when the filters are valid.</summary>
-    public static IReadOnlyDictionary<string, string> Validate(LeadExportFilters filters) => LeadFilter.Parse(Guid.Empty, filters).Errors;
+    public static IReadOnlyDictionary<string, string> Validate(LeadExportFilters filters)
+    {
+        var errors = LeadFilter.Parse(Guid.Empty, filters).Errors;
+        foreach (var (field, message) in LeadSort.Errors(filters.Sort)) errors[field] = message;
+        return errors;
+    }
 
     /// <summary>Starts the export's query; call <see cref="Validate"/> first (invalid filters throw <see cref="ArgumentException"/>).</summary>
     public static Task<LeadCsvExport> OpenAsync(NpgsqlDataSource db, Guid workspaceId, LeadExportFilters filters, CancellationToken ct)
     {
         var (filter, errors) = LeadFilter.Parse(workspaceId, filters);
-        if (filter is null) throw new ArgumentException("Invalid export filters: " + string.Join(" ", errors.Values), nameof(filters));
-        return OpenAsync(db, filter, ct);
+        if (filter is null || !LeadSort.TryParse(filters.Sort, out var sort))
+            throw new ArgumentException("Invalid export filters: " + string.Join(" ", Validate(filters).Values), nameof(filters));
+        return OpenAsync(db, filter, sort, ct);
     }
 
-    internal static async Task<LeadCsvExport> OpenAsync(NpgsqlDataSource db, LeadFilter filter, CancellationToken ct)
+    internal static async Task<LeadCsvExport> OpenAsync(NpgsqlDataSource db, LeadFilter filter, LeadSort sort, CancellationToken ct)
     {
         var conn = await db.OpenConnectionAsync(ct);
         NpgsqlTransaction? tx = null;
@@ -89,7 +99,7 @@ public sealed class LeadCsvExport : IAsyncDisposable
             tx = await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
             await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", conn, tx))
                 await readOnly.ExecuteNonQueryAsync(ct);
-            cmd = ExportSql.Command(conn, tx, filter);
+            cmd = ExportSql.Command(conn, tx, filter, sort);
             var reader = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
             return new LeadCsvExport(conn, tx, cmd, reader);
         }

@@ -56,6 +56,23 @@ public static class LeadEvents
     internal static string TimelineLeadIdsSql(string leadId) =>
         $"ARRAY(SELECT {leadId} UNION ALL SELECT m.id FROM leads.merged_leads m WHERE m.merged_into = {leadId})";
 
+    private const string InsertManySql = """
+        INSERT INTO leads.events (id, workspace_id, lead_id, type, data, actor_type, actor_id, actor_name)
+        SELECT leads.uuid_v7(), @WorkspaceId, e.lead_id, @EventType, e.data::jsonb, @ActorType, @ActorId, @ActorName
+        FROM unnest(@LeadIds, @Datas) WITH ORDINALITY AS e(lead_id, data, n)
+        ORDER BY e.n
+        """;
+
+    /// <summary>One event of <paramref name="type"/> per lead, each with its own data, in one statement (bulk actions, spec §12).</summary>
+    public static Task AppendManyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, string type,
+        IReadOnlyList<(Guid LeadId, Dictionary<string, object?> Data)> events, Actor actor, CancellationToken ct)
+    {
+        var args = new DynamicParameters(Args(workspaceId, Guid.Empty, type, new { }, actor));
+        args.Add("LeadIds", events.Select(e => e.LeadId).ToArray());
+        args.Add("Datas", events.Select(e => JsonSerializer.Serialize(e.Data, JsonConventions.Options)).ToArray());
+        return conn.ExecuteAsync(new CommandDefinition(InsertManySql, args, tx, cancellationToken: ct));
+    }
+
     public static Task AppendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid leadId, string type,
         object data, Actor actor, CancellationToken ct) =>
         conn.ExecuteAsync(new CommandDefinition(InsertSql, Args(workspaceId, leadId, type, data, actor), tx, cancellationToken: ct));

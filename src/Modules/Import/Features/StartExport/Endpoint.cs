@@ -24,8 +24,8 @@ internal sealed class Endpoint(NpgsqlDataSource db, IBackgroundJobClient jobs) :
         {
             s.Summary = "Start a CSV export in the background";
             s.Description = """
-                Full scope. Body: the list's filters as JSON (`{status?, sourceId?, search?, startDate?, endDate?, assignedTo?,
-                duplicates?, tag?}`; `{}` exports every lead). 202 with `{id, status: "queued", statusUrl}` and `Location`.
+                Full scope. Body: the list's filters and order as JSON (`{status?, sourceId?, search?, startDate?, endDate?,
+                assignedTo?, duplicates?, tag?, updatedSince?, updatedBefore?, sort?}`; `{}` exports every lead, newest first). 202 with `{id, status: "queued", statusUrl}` and `Location`.
                 Poll `GET /api/leads/exports/{id}`; once `completed`, download `fileUrl`. The file is the same CSV as
                 `GET /api/leads/export` gives for the same filters, taken from one snapshot when the job runs.
                 """;

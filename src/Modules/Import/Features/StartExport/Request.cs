@@ -26,11 +26,18 @@ internal sealed class Request
     public string? Duplicates { get; init; }
     /// <summary>Leads carrying this tag (ID or name).</summary>
     public string? Tag { get; init; }
+    /// <summary>Changed (or created) at or after this ISO date or date-time.</summary>
+    public string? UpdatedSince { get; init; }
+    /// <summary>Last changed before this ISO date or date-time (exclusive).</summary>
+    public string? UpdatedBefore { get; init; }
+    /// <summary>The list's order: createdAt, updatedAt, score, lastName or company; a leading '-' for descending (default -createdAt).</summary>
+    public string? Sort { get; init; }
 
     public LeadExportFilters ToFilters() => new()
     {
         Status = Status, SourceId = SourceId, Search = Search, StartDate = StartDate, EndDate = EndDate,
-        AssignedTo = AssignedTo, Duplicates = Duplicates, Tag = Tag,
+        AssignedTo = AssignedTo, Duplicates = Duplicates, Tag = Tag, UpdatedSince = UpdatedSince, UpdatedBefore = UpdatedBefore,
+        Sort = Sort,
     };
 
     internal sealed class Validator : Validator<Request>

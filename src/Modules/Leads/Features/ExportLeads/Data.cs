@@ -9,7 +9,8 @@ internal static class Data
     // One row per lead, in list order. Text columns come back as '' rather than NULL (one read per cell on the
     // sequential reader, and CSV has no NULL anyway); tags are joined in the database, ordered like the detail view.
     // The bench (bench/export/) runs this same statement through psql's \copy: keep the two in step.
-    // `{where}` is replaced by the filter's WHERE clause (LeadFilter.Where), the tag separator interpolated.
+    // `{where}` is replaced by the filter's WHERE clause (LeadFilter.Where), `{order}` by the sort's (default: newest
+    // first), the tag separator interpolated.
     internal const string ExportSql = $$"""
         SELECT l.id,
                coalesce(l.email, ''), coalesce(l.first_name, ''), coalesce(l.last_name, ''),
@@ -24,16 +25,17 @@ internal static class Data
         LEFT JOIN leads.sources s ON s.id = l.source_id
         LEFT JOIN access.v_members m ON m.id = l.assigned_to
         WHERE {where}
-        ORDER BY l.created_at DESC, l.id DESC
+        ORDER BY {order}
         """;
 
     /// <summary>
     /// The export statement with the filter's values bound. Raw Npgsql rather than Dapper: Dapper's readers buffer or
     /// wrap, and this one must be read sequentially, row by row, straight into the CSV writer.
     /// </summary>
-    public static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, LeadFilter f)
+    public static NpgsqlCommand Command(NpgsqlConnection conn, NpgsqlTransaction tx, LeadFilter f, LeadSort sort)
     {
-        var cmd = new NpgsqlCommand(ExportSql.Replace("{where}", f.Where), conn, tx)
+        var order = $"{sort.KeySql} {sort.Direction}, l.id {sort.Direction}";
+        var cmd = new NpgsqlCommand(ExportSql.Replace("{where}", f.Where).Replace("{order}", order), conn, tx)
         {
             // Npgsql's timeout applies to each wait for data, not to the whole stream: this bounds how long the first
             // row may take (a full sort of a large workspace) without cutting off a long, slowly consumed download.

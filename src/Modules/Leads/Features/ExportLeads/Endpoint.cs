@@ -22,7 +22,7 @@ internal sealed class Endpoint(ReadDataSource db, TimeProvider clock, ILogger<En
         {
             s.Summary = "Download leads as CSV";
             s.Description = """
-                Streams every lead matching the list's filters (no paging), newest first, as `text/csv; charset=utf-8` with
+                Streams every lead matching the list's filters (no paging), in the list's `sort` order (default newest first), as `text/csv; charset=utf-8` with
                 `Content-Disposition: attachment; filename="leads-YYYYMMDD.csv"`. Columns: `id,email,firstName,lastName,phone,
                 company,status,score,source,assignedTo,tags,isDuplicate,createdAt`; `tags` joins names with `;`. Cells a
                 spreadsheet would run as a formula get a leading `'` (numbers and phone numbers excepted). One consistent
@@ -36,11 +36,12 @@ internal sealed class Endpoint(ReadDataSource db, TimeProvider clock, ILogger<En
     public override async Task HandleAsync(Request r, CancellationToken ct)
     {
         var (filter, _) = LeadFilter.Parse(HttpContext.Caller().WorkspaceId, r);
+        LeadSort.TryParse(r.Sort, out var sort);
         var response = HttpContext.Response;
         try
         {
             // The query starts before any byte is sent: a database failure here is still a clean problem response.
-            await using var export = await LeadCsvExport.OpenAsync(db.Bulk, filter!, ct);
+            await using var export = await LeadCsvExport.OpenAsync(db.Bulk, filter!, sort, ct);
             response.ContentType = LeadCsvExport.ContentType;
             response.Headers.ContentDisposition = LeadCsvExport.ContentDisposition(clock.GetUtcNow());
             await export.WriteAsync(response.Body, ct);

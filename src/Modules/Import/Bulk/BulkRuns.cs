@@ -1,0 +1,172 @@
+using Dapper;
+using Kernel.Http;
+using Kernel.Ids;
+using Npgsql;
+
+namespace Modules.Import.Bulk;
+
+internal static class BulkStatus
+{
+    public const string Queued = "queued";
+    public const string Running = "running";
+    public const string Completed = "completed";
+    public const string Failed = "failed";
+}
+
+internal static class BulkActionNames
+{
+    public const string SetStatus = "set_status";
+    public const string Assign = "assign";
+    public const string Unassign = "unassign";
+    public const string AddTag = "add_tag";
+    public const string RemoveTag = "remove_tag";
+    public const string Delete = "delete";
+    public static readonly string[] All = [SetStatus, Assign, Unassign, AddTag, RemoveTag, Delete];
+}
+
+/// <summary>A bulk action as <c>GET /api/leads/bulk/:id</c> shows it (spec §12).</summary>
+internal sealed class BulkActionView
+{
+    [TypeId(IdPrefix.Bulk)] public Guid Id { get; init; }
+    /// <summary><c>queued</c>, <c>running</c>, <c>completed</c> or <c>failed</c>.</summary>
+    [OneOf(typeof(BulkStatus))] public string Status { get; init; } = "";
+    /// <summary>set_status, assign, unassign, add_tag, remove_tag or delete.</summary>
+    [OneOf(typeof(BulkActionNames))] public string Action { get; init; } = "";
+    /// <summary>Leads the filter matched when the action was accepted (the list's total then): the leads it acts on.</summary>
+    public long Matched { get; init; }
+    /// <summary>Matched leads done so far.</summary>
+    public long Processed { get; init; }
+    /// <summary>Processed leads the action changed (the others already had the status, assignee or tag).</summary>
+    public long Changed { get; init; }
+    /// <summary>Matched leads that were deleted or merged away before their turn.</summary>
+    public long Failed { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public DateTime? StartedAt { get; init; }
+    public DateTime? FinishedAt { get; init; }
+    /// <summary>Why the action failed; set when failed.</summary>
+    public string? FailureReason { get; init; }
+}
+
+/// <summary>What a run needs to know about its bulk action.</summary>
+internal sealed record BulkRun(Guid Id, Guid WorkspaceId, string Action, string Params, long Processed, int Attempts, string ActorId, string? ActorName);
+
+/// <summary>The bulk action's parameters as stored (<c>params</c>): only the one its action takes is set.</summary>
+internal sealed record BulkParams(string? Status = null, Guid? UserId = null, string? Tag = null);
+
+internal static class BulkUrls
+{
+    public static string Status(Guid id) => $"/api/leads/bulk/{TypeId.Format(IdPrefix.Bulk, id)}";
+}
+
+internal static class BulkProblems
+{
+    public static ApiProblemException NotFound() => ApiProblemException.NotFound("bulk_action_not_found", "Bulk action");
+    public static Guid ParseOrNotFound(string id) => TypeId.TryParse(id, IdPrefix.Bulk, out var g) ? g : throw NotFound();
+}
+
+/// <summary>
+/// The bulk action row through its life: inserted with its fixed matched set, claimed by a run, advanced chunk by chunk
+/// under its row lock (two runs of one action — Hangfire delivers at least once — take turns, each chunk after the last
+/// committed one), then completed (<see cref="BulkCompletion"/>) or failed.
+/// </summary>
+internal static class BulkRuns
+{
+    private const string Columns = "id, status, action, matched, processed, changed, failed, created_at, started_at, finished_at, failure_reason";
+
+    private const string InsertSql = """
+        INSERT INTO import.bulk_actions (id, workspace_id, action, params, filter, matched, actor_id, actor_name)
+        VALUES (@Id, @WorkspaceId, @Action, @Params::jsonb, @Filter::jsonb, @Matched, @ActorId, @ActorName)
+        """;
+
+    private const string ClaimSql = """
+        UPDATE import.bulk_actions
+        SET status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now())
+        WHERE id = @Id AND status IN ('queued', 'running')
+        RETURNING id, workspace_id, action, params::text, processed, attempts, actor_id, actor_name
+        """;
+
+    private const string LockSql = "SELECT processed FROM import.bulk_actions WHERE id = @Id AND status = 'running' FOR UPDATE";
+
+    private const string ProgressSql = """
+        UPDATE import.bulk_actions SET processed = processed + @Processed, changed = changed + @Changed, failed = failed + @Failed WHERE id = @Id
+        """;
+
+    internal const string CompleteSql = "UPDATE import.bulk_actions SET status = 'completed', finished_at = clock_timestamp() WHERE id = @Id AND status = 'running'";
+
+    private const string RequeueSql = "UPDATE import.bulk_actions SET status = 'queued' WHERE id = @Id AND status = 'running'";
+
+    private const string FailSql = """
+        UPDATE import.bulk_actions
+        SET status = CASE WHEN @Final THEN 'failed' ELSE 'queued' END,
+            failure_reason = CASE WHEN @Final THEN @Reason END,
+            finished_at = CASE WHEN @Final THEN clock_timestamp() END
+        WHERE id = @Id AND status = 'running'
+        """;
+
+    private static readonly string FindSql = $"SELECT {Columns} FROM import.bulk_actions WHERE id = @Id AND workspace_id = @WorkspaceId";
+    private static readonly string PageSql = $"""
+        SELECT {Columns} FROM import.bulk_actions WHERE workspace_id = @WorkspaceId
+        ORDER BY created_at DESC, id DESC LIMIT @Limit OFFSET @Offset
+        """;
+    private const string CountSql = "SELECT count(*) FROM import.bulk_actions WHERE workspace_id = @WorkspaceId";
+
+    public static Task InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, Guid workspaceId, string action, string paramsJson,
+        string filterJson, long matched, string actorId, string? actorName, CancellationToken ct) =>
+        conn.ExecuteAsync(new CommandDefinition(InsertSql, new
+        {
+            Id = id, WorkspaceId = workspaceId, Action = action, Params = paramsJson, Filter = filterJson, Matched = matched,
+            ActorId = actorId, ActorName = actorName,
+        }, tx, cancellationToken: ct));
+
+    public static async Task<BulkRun?> ClaimAsync(NpgsqlDataSource db, Guid id, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<BulkRun>(new CommandDefinition(ClaimSql, new { Id = id }, cancellationToken: ct));
+    }
+
+    /// <summary>Locks the running action for one chunk; its leads done so far, or null when it is no longer running.</summary>
+    public static Task<long?> LockRunningAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
+        conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(LockSql, new { Id = id }, tx, cancellationToken: ct));
+
+    public static Task ProgressAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, int processed, int changed, int failed, CancellationToken ct) =>
+        conn.ExecuteAsync(new CommandDefinition(ProgressSql, new { Id = id, Processed = (long)processed, Changed = (long)changed, Failed = (long)failed },
+            tx, cancellationToken: ct));
+
+    public static async Task RequeueAsync(NpgsqlDataSource db, Guid id)
+    {
+        await using var conn = await db.OpenConnectionAsync();
+        await conn.ExecuteAsync(new CommandDefinition(RequeueSql, new { Id = id }));
+    }
+
+    public static async Task FailAsync(NpgsqlDataSource db, Guid id, bool final, string reason)
+    {
+        await using var conn = await db.OpenConnectionAsync();
+        await conn.ExecuteAsync(new CommandDefinition(FailSql, new { Id = id, Final = final, Reason = reason }));
+    }
+
+    public static Task<BulkActionView?> FindAsync(NpgsqlConnection conn, Guid workspaceId, Guid id, CancellationToken ct) =>
+        conn.QuerySingleOrDefaultAsync<BulkActionView>(new CommandDefinition(FindSql, new { Id = id, WorkspaceId = workspaceId }, cancellationToken: ct));
+
+    public static async Task<(long Total, List<BulkActionView> Rows)> PageAsync(NpgsqlConnection conn, Guid workspaceId, int limit, long offset,
+        CancellationToken ct)
+    {
+        var total = await conn.ExecuteScalarAsync<long>(new CommandDefinition(CountSql, new { WorkspaceId = workspaceId }, cancellationToken: ct));
+        var rows = await conn.QueryAsync<BulkActionView>(new CommandDefinition(PageSql, new { WorkspaceId = workspaceId, Limit = limit, Offset = offset },
+            cancellationToken: ct));
+        return (total, rows.AsList());
+    }
+}
+
+/// <summary>
+/// The one place a bulk action completes: the last chunk's transaction marks it completed and drops its matched set. Anything
+/// that must happen exactly once when a bulk action completes (the change feed's <c>bulk.completed</c> event) belongs here,
+/// inside the same transaction.
+/// </summary>
+internal static class BulkCompletion
+{
+    public static async Task CompleteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, BulkRun run, CancellationToken ct)
+    {
+        await conn.ExecuteAsync(new CommandDefinition(BulkRuns.CompleteSql, new { run.Id }, tx, cancellationToken: ct));
+        await Modules.Leads.Public.LeadSelections.ForgetAsync(conn, tx, run.Id, ct);
+    }
+}
