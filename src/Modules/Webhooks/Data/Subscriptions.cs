@@ -72,9 +72,19 @@ internal static class Subscriptions
         await conn.QuerySingleOrDefaultAsync<SubscriptionView>(new CommandDefinition(GetSql, new { Id = id, WorkspaceId = workspaceId }, tx,
             cancellationToken: ct)) ?? throw NotFound();
 
-    internal sealed record DeliveryRow(Guid Id, string Kind, Guid[] EventIds, string Status, int Attempts, int? LastStatusCode,
-        string? LastError, DateTime? NextAttemptAt, DateTime CreatedAt, DateTime? DeliveredAt)
+    internal sealed class DeliveryRow
     {
+        public Guid Id { get; init; }
+        public string Kind { get; init; } = "";
+        public Guid[] EventIds { get; init; } = [];
+        public string Status { get; init; } = "";
+        public int Attempts { get; init; }
+        public int? LastStatusCode { get; init; }
+        public string? LastError { get; init; }
+        public DateTime? NextAttemptAt { get; init; }
+        public DateTime CreatedAt { get; init; }
+        public DateTime? DeliveredAt { get; init; }
+
         public DeliveryView View() => new()
         {
             Id = Id, Kind = Kind, EventIds = EventIds.Select(e => TypeId.Format(IdPrefix.Event, e)).ToList(), Status = Status,

@@ -32,7 +32,7 @@ internal sealed class DeliverWebhooksJob(NpgsqlDataSource db, SecretBox secrets,
     private const string UnlockSql = "SELECT pg_advisory_unlock(hashtextextended('webhooks:' || @Id::text, 0))";
 
     private const string LoadSql = """
-        SELECT id, workspace_id, url, events, active, secret, cursor_tx, cursor_position, next_attempt_at
+        SELECT id, workspace_id, url, events, active, secret, cursor_tx, cursor_position
         FROM webhooks.subscriptions WHERE id = @Id
         """;
 
@@ -75,11 +75,31 @@ internal sealed class DeliverWebhooksJob(NpgsqlDataSource db, SecretBox secrets,
 
     private const string ReleaseSql = "UPDATE webhooks.subscriptions SET claimed_until = NULL WHERE id = @Id";
 
-    private sealed record Subscription(Guid Id, Guid WorkspaceId, string Url, string[] Events, bool Active, byte[] Secret, long CursorTx,
-        long CursorPosition, DateTime? NextAttemptAt);
+    // Classes, not positional records: Dapper matches constructors by the reader's field types, and arrays read as System.Array.
+    private sealed class Subscription
+    {
+        public Guid Id { get; init; }
+        public Guid WorkspaceId { get; init; }
+        public string Url { get; init; } = "";
+        public string[] Events { get; init; } = [];
+        public bool Active { get; init; }
+        public byte[] Secret { get; init; } = [];
+        public long CursorTx { get; init; }
+        public long CursorPosition { get; init; }
+    }
 
-    private sealed record Pending(Guid Id, Guid[] EventIds, long FromTx, long FromPosition, long ToTx, long ToPosition, int Attempts,
-        DateTime? FirstFailedAt, DateTime? NextAttemptAt);
+    private sealed class Pending
+    {
+        public Guid Id { get; init; }
+        public Guid[] EventIds { get; init; } = [];
+        public long FromTx { get; init; }
+        public long FromPosition { get; init; }
+        public long ToTx { get; init; }
+        public long ToPosition { get; init; }
+        public int Attempts { get; init; }
+        public DateTime? FirstFailedAt { get; init; }
+        public DateTime? NextAttemptAt { get; init; }
+    }
 
     [Queue(Queue)]
     public async Task RunAsync(Guid subscriptionId, CancellationToken ct)
@@ -146,8 +166,11 @@ internal sealed class DeliverWebhooksJob(NpgsqlDataSource db, SecretBox secrets,
     {
         var rows = await FeedReader.ReadAsync(conn, sub.WorkspaceId, new FeedCursor(sub.CursorTx, sub.CursorPosition), BatchSize, sub.Events, ct);
         if (rows.Count == 0) return null;
-        var p = new Pending(Guid.CreateVersion7(), rows.Select(r => r.Id).ToArray(), rows[0].TxId, rows[0].Position, rows[^1].TxId,
-            rows[^1].Position, 0, null, null);
+        var p = new Pending
+        {
+            Id = Guid.CreateVersion7(), EventIds = rows.Select(r => r.Id).ToArray(), FromTx = rows[0].TxId, FromPosition = rows[0].Position,
+            ToTx = rows[^1].TxId, ToPosition = rows[^1].Position,
+        };
         await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(CutSql, new
         {
