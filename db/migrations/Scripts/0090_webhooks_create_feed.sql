@@ -36,16 +36,17 @@ LANGUAGE sql AS $$
 $$;
 
 -- lead.created for every new lead, whichever path wrote it (API, webhook, import, a future one). Raw UUIDs in data:
--- the reader formats them as TypeIDs.
+-- the reader formats them as TypeIDs. The event's ID is the lead's own (a UUIDv7, like the timeline's synthesised
+-- 'created' entry): no ID to generate per row, which keeps a 10,000-lead import chunk's trigger to one plain
+-- INSERT … SELECT in the leads' insertion order.
 CREATE FUNCTION webhooks.feed_leads_created() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO webhooks.feed_events (workspace_id, id, type, lead_id, data, occurred_at)
-    SELECT n.workspace_id, leads.uuid_v7(), 'lead.created', n.id,
+    SELECT n.workspace_id, n.id, 'lead.created', n.id,
            jsonb_build_object('channel', n.channel, 'sourceId', n.source_id, 'importId', n.import_id, 'score', n.created_score,
                               'status', n.status),
            n.created_at
-    FROM new_rows n
-    ORDER BY n.id;
+    FROM new_rows n;
     RETURN NULL;
 END $$;
 CREATE TRIGGER leads_feed_created AFTER INSERT ON leads.leads
