@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Webhook receiver for bench/webhooks/run.sh: counts distinct lead.created events (by event id) and writes the
 running totals to a state file. Answers 200 to every request; loopback only."""
-import json, sys, threading
+import json, os, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 port, state = int(sys.argv[1]), sys.argv[2]
@@ -17,8 +17,10 @@ class H(BaseHTTPRequestHandler):
             for e in body.get("events", []):
                 if e["type"] == "lead.created":
                     seen.add(e["id"])
-            with open(state, "w") as f:
+            # Write-then-rename: the runner polls this file and must never read it half-written.
+            with open(state + ".tmp", "w") as f:
                 f.write(f"{len(seen)} {requests}\n")
+            os.replace(state + ".tmp", state)
         self.send_response(200)
         self.end_headers()
     def log_message(self, *a):

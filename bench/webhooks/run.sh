@@ -56,7 +56,8 @@ T1=$(date +%s.%N)
 CREATED=$(echo "$S" | python3 -c 'import json,sys; print(json.load(sys.stdin)["created"])')
 [ "$MODE" = down ] && start_receiver
 DEADLINE=$(( $(date +%s) + 600 ))
-while [ "$(cut -d' ' -f1 "$STATE")" -lt "$CREATED" ] && [ "$(date +%s)" -lt "$DEADLINE" ]; do sleep 0.2; done
+received() { local n; n=$(cut -d' ' -f1 "$STATE" 2>/dev/null); echo "${n:-0}"; }
+while [ "$(received)" -lt "$CREATED" ] && [ "$(date +%s)" -lt "$DEADLINE" ]; do sleep 0.2; done
 T2=$(date +%s.%N)
 HWM=$(awk '/VmHWM/ {print $2}' "/proc/$HOST/status")
 read -r GOT REQS <"$STATE"
