@@ -16,6 +16,7 @@ using Modules.Duplicates;
 using Modules.Import;
 using Modules.Leads;
 using Modules.Tags;
+using Modules.Webhooks;
 using Npgsql;
 
 if (Cli.IsVerb(args)) return await Cli.RunAsync(args);
@@ -106,7 +107,8 @@ builder.Services
     .AddLeadsModule(builder.Configuration)
     .AddTagsModule(builder.Configuration)
     .AddDuplicatesModule(builder.Configuration)
-    .AddImportModule(builder.Configuration);
+    .AddImportModule(builder.Configuration)
+    .AddWebhooksModule(builder.Configuration);
 builder.Services.AddSingleton<KeyRateLimiter>();
 builder.Services.AddSingleton<PublishedDocument>();
 builder.AddTelemetry();
@@ -114,7 +116,7 @@ builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tag
 builder.Services.AddFastEndpoints(o =>
 {
     o.DisableAutoDiscovery = true;
-    o.Assemblies = [AccessModule.Assembly, LeadsModule.Assembly, TagsModule.Assembly, DuplicatesModule.Assembly, ImportModule.Assembly];
+    o.Assemblies = [AccessModule.Assembly, LeadsModule.Assembly, TagsModule.Assembly, DuplicatesModule.Assembly, ImportModule.Assembly, WebhooksModule.Assembly];
 });
 builder.Services.SwaggerDocument(o =>
 {
@@ -196,6 +198,15 @@ if (role.RunsJobs && builder.Configuration.GetValue("Hangfire:Server", true))
         o.WorkerCount = 1;
     });
     builder.Services.AddImportWorker();
+    // Webhook deliveries on their own queue and workers: a slow or dead receiver holds one webhook worker for at most
+    // its timeout, never an import, an export or the API.
+    builder.Services.AddHangfireServer(o =>
+    {
+        o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{WebhooksModule.Queue}";
+        o.Queues = [WebhooksModule.Queue];
+        o.WorkerCount = WebhooksModule.WorkerCount(builder.Configuration);
+    });
+    builder.Services.AddWebhooksWorker();
 }
 
 var app = builder.Build();

@@ -64,7 +64,7 @@ internal static class Telemetry
 /// </summary>
 internal sealed class JobQueueMetrics : IDisposable
 {
-    private static readonly string[] Queues = ["default", Modules.Import.ImportModule.Queue, Modules.Import.ImportModule.ExportQueue, Modules.Import.ImportModule.BulkQueue];
+    private static readonly string[] Queues = ["default", Modules.Import.ImportModule.Queue, Modules.Import.ImportModule.ExportQueue, Modules.Import.ImportModule.BulkQueue, Modules.Webhooks.WebhooksModule.Queue];
     private readonly Meter meter = new(LeadsTelemetry.Name);
 
     public JobQueueMetrics(JobStorage storage, ILogger<JobQueueMetrics> log) =>

@@ -44,6 +44,6 @@ public sealed partial class ModuleBoundaryTests
         return dir?.FullName ?? throw new InvalidOperationException("Leads.sln not found above the test folder");
     }
 
-    [GeneratedRegex(@"\bModules\.(Access|Leads|Tags|Duplicates|Import)(?:\.([A-Za-z]+))?")]
+    [GeneratedRegex(@"\bModules\.(Access|Leads|Tags|Duplicates|Import|Webhooks)(?:\.([A-Za-z]+))?")]
     private static partial Regex ModuleReference();
 }

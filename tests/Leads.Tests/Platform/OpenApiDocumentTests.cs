@@ -13,7 +13,7 @@ namespace Leads.Tests.Platform;
 /// </summary>
 public sealed partial class OpenApiDocumentTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
-    private static readonly string[] Modules = ["Access", "Leads", "Tags", "Duplicates", "Import"];
+    private static readonly string[] Modules = ["Access", "Leads", "Tags", "Duplicates", "Import", "Webhooks"];
 
     private async Task<JsonObject> DocumentAsync() => (await (await api.Client().GetAsync("/openapi/v1.json")).BodyAsync()).AsObject();
 

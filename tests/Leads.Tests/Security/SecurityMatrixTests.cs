@@ -57,7 +57,7 @@ public sealed partial class SecurityMatrixTests(LogCapturingFactory api) : IClas
 
     /// <summary>Objects of one workspace that routes can point at, plus a marker string only its data contains.</summary>
     public sealed record World(TestWorkspace Ws, string Lead, string Lead2, string Source, string Token, string Tag, string User, string Key,
-        string? Import, string? Export, string Marker, string? Bulk = null);
+        string? Import, string? Export, string Marker, string? Bulk = null, string Subscription = "", string Delivery = "");
 
     private delegate HttpRequestMessage Call(World w);
 
@@ -114,6 +114,17 @@ public sealed partial class SecurityMatrixTests(LogCapturingFactory api) : IClas
         ["POST /api/leads/bulk"] = _ => R(HttpMethod.Post, "/api/leads/bulk", new { filter = new { status = "new" }, action = "set_status", status = "closed" }),
         ["GET /api/leads/bulk"] = _ => R(HttpMethod.Get, "/api/leads/bulk"),
         ["GET /api/leads/bulk/{id}"] = w => R(HttpMethod.Get, $"/api/leads/bulk/{w.Bulk}"),
+        ["GET /api/events"] = _ => R(HttpMethod.Get, "/api/events"),
+        ["GET /api/webhook-subscriptions"] = _ => R(HttpMethod.Get, "/api/webhook-subscriptions"),
+        ["POST /api/webhook-subscriptions"] = _ => R(HttpMethod.Post, "/api/webhook-subscriptions", new { url = "https://hooks.example.com/in", events = new[] { "lead.created" } }),
+        ["GET /api/webhook-subscriptions/{id}"] = w => R(HttpMethod.Get, $"/api/webhook-subscriptions/{w.Subscription}"),
+        ["PATCH /api/webhook-subscriptions/{id}"] = w => R(HttpMethod.Patch, $"/api/webhook-subscriptions/{w.Subscription}", new { url = "https://pwned.example.com/" }),
+        ["DELETE /api/webhook-subscriptions/{id}"] = w => R(HttpMethod.Delete, $"/api/webhook-subscriptions/{w.Subscription}"),
+        ["POST /api/webhook-subscriptions/{id}/rotate-secret"] = w => R(HttpMethod.Post, $"/api/webhook-subscriptions/{w.Subscription}/rotate-secret"),
+        ["POST /api/webhook-subscriptions/{id}/test"] = w => R(HttpMethod.Post, $"/api/webhook-subscriptions/{w.Subscription}/test"),
+        ["GET /api/webhook-subscriptions/{id}/deliveries"] = w => R(HttpMethod.Get, $"/api/webhook-subscriptions/{w.Subscription}/deliveries"),
+        ["POST /api/webhook-subscriptions/{id}/deliveries/{deliveryId}/redeliver"] = w =>
+            R(HttpMethod.Post, $"/api/webhook-subscriptions/{w.Subscription}/deliveries/{w.Delivery}/redeliver"),
     };
 
     private static bool IsWebhook(string route) => route.StartsWith("POST /api/webhooks/", StringComparison.Ordinal);
@@ -144,8 +155,16 @@ public sealed partial class SecurityMatrixTests(LogCapturingFactory api) : IClas
         string? bulk = null;
         if (routes.Contains("POST /api/leads/bulk"))
             bulk = (await (await ws.Full.PostJsonAsync("/api/leads/bulk", new { filter = new { search = "no such lead" }, action = "delete" })).BodyAsync())["id"]?.GetValue<string>();
+        var subscription = (await (await ws.Full.PostJsonAsync("/api/webhook-subscriptions",
+            new { url = $"https://{marker}.example.com/in", events = new[] { "lead.created" }, description = marker })).BodyAsync()).Id();
+        var delivery = Guid.CreateVersion7();
+        await using (var db = await api.OpenDbAsync())
+            await db.ExecuteAsync(
+                "INSERT INTO webhooks.deliveries (id, subscription_id, workspace_id, kind, event_ids, status) " +
+                "SELECT @D, id, workspace_id, 'batch', '{}', 'succeeded' FROM webhooks.subscriptions WHERE workspace_id = @W",
+                new { D = delivery, W = ws.Id });
         return new World(ws, lead.Id(), lead2.Id(), source.Id(), source["webhookToken"]!.GetValue<string>(), tag.Id(), user.Id(), key.Id(),
-            import, export, marker, bulk);
+            import, export, marker, bulk, subscription, Kernel.Ids.TypeId.Format("whd", delivery));
     }
 
     /// <summary>Every row of every table that carries a workspace_id, for this workspace, as one string (last_used_at aside).</summary>
@@ -154,7 +173,7 @@ public sealed partial class SecurityMatrixTests(LogCapturingFactory api) : IClas
         await using var db = await api.OpenDbAsync();
         var tables = (await db.QueryAsync<string>("""
             SELECT format('%I.%I', table_schema, table_name) FROM information_schema.columns
-            WHERE column_name = 'workspace_id' AND table_schema IN ('access', 'leads', 'tags', 'duplicates', 'import')
+            WHERE column_name = 'workspace_id' AND table_schema IN ('access', 'leads', 'tags', 'duplicates', 'import', 'webhooks')
               AND table_name NOT LIKE 'v\_%' AND table_name <> 'idempotency_requests'
             ORDER BY 1
             """)).ToList();
@@ -209,6 +228,8 @@ public sealed partial class SecurityMatrixTests(LogCapturingFactory api) : IClas
         },
         ["POST /api/webhooks/{token}"] = _ => new { email = "h@x.io", firstName = "H", lastName = "H", company = "C", custom = "N" },
         ["POST /api/webhooks/inbound/{token}"] = _ => new { email = "h@x.io", firstName = "H", lastName = "H", company = "C", custom = "N" },
+        ["POST /api/webhook-subscriptions"] = _ => new { url = "https://hooks.example.com/in", events = new[] { "lead.created" }, description = "D" },
+        ["PATCH /api/webhook-subscriptions/{id}"] = _ => new { url = "https://hooks.example.com/in", description = "D" },
     };
 
     /// <summary>Write routes that take no JSON text at all; any other write route must have string fields to sweep.</summary>
@@ -217,6 +238,8 @@ public sealed partial class SecurityMatrixTests(LogCapturingFactory api) : IClas
         "DELETE /api/api-keys/{id}", "DELETE /api/users/{id}", "DELETE /api/leads/{id}", "DELETE /api/leads/{id}/tags/{tagId}",
         "DELETE /api/tags/{id}", "DELETE /api/sources/{id}", "POST /api/sources/{id}/regenerate-token",
         "POST /api/leads/{id}/not-duplicate",
+        "DELETE /api/webhook-subscriptions/{id}", "POST /api/webhook-subscriptions/{id}/rotate-secret",
+        "POST /api/webhook-subscriptions/{id}/test", "POST /api/webhook-subscriptions/{id}/deliveries/{deliveryId}/redeliver",
         "POST /api/leads/import", // a CSV body: every column through the same rules in HostileCsvTests
     ];
 

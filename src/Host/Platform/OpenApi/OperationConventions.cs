@@ -42,6 +42,7 @@ internal static class OperationConventions
         ["Tags"] = "Tags and the tags on a lead.",
         ["Duplicates"] = "Duplicate groups and merging.",
         ["Import"] = "Background CSV imports and exports.",
+        ["Webhooks"] = "The change feed and outbound webhook subscriptions.",
     };
 
     public static void Apply(JsonObject doc, IReadOnlyDictionary<string, OperationSource> sources, JsonObject? examples)

@@ -1,4 +1,6 @@
 using Dapper;
+using Kernel.Ids;
+using Modules.Webhooks.Public;
 using Npgsql;
 
 namespace Modules.Import.Exports;
@@ -36,6 +38,7 @@ internal static class ExportRuns
         UPDATE import.exports
         SET status = 'completed', row_count = @Rows, byte_count = @Bytes, finished_at = clock_timestamp()
         WHERE id = @Id
+        RETURNING workspace_id
         """;
 
     private const string RequeueSql = "UPDATE import.exports SET status = 'queued' WHERE id = @Id AND status = 'running'";
@@ -67,8 +70,13 @@ internal static class ExportRuns
         conn.ExecuteAsync(new CommandDefinition(DeleteChunksSql, new { Id = id }, tx, cancellationToken: ct));
 
     /// <summary>Completes the export in the transaction that wrote its last chunk.</summary>
-    public static Task CompleteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, long rows, long bytes, CancellationToken ct) =>
-        conn.ExecuteAsync(new CommandDefinition(CompleteSql, new { Id = id, Rows = rows, Bytes = bytes }, tx, cancellationToken: ct));
+    /// <summary>Marks the export completed and announces it on the change feed, both in the caller's transaction.</summary>
+    public static async Task CompleteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, long rows, long bytes, CancellationToken ct)
+    {
+        var workspaceId = await conn.QuerySingleAsync<Guid>(new CommandDefinition(CompleteSql, new { Id = id, Rows = rows, Bytes = bytes }, tx, cancellationToken: ct));
+        await ChangeFeed.AppendAsync(conn, tx, workspaceId, ChangeFeed.ExportCompleted, null,
+            new { exportId = TypeId.Format(IdPrefix.Export, id), rows, bytes }, ct);
+    }
 
     /// <summary>Back to queued: the run was interrupted by shutdown and Hangfire will run it again.</summary>
     public static async Task RequeueAsync(NpgsqlDataSource db, Guid id)

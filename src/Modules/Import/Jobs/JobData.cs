@@ -1,4 +1,6 @@
 using Dapper;
+using Kernel.Ids;
+using Modules.Webhooks.Public;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -59,6 +61,7 @@ internal static class JobData
 
     private const string CompleteSql = """
         UPDATE import.imports SET status = 'completed', finished_at = now(), updated_at = now() WHERE id = @Id AND status = 'running'
+        RETURNING workspace_id, processed_rows, created, duplicates, skipped, failed, dry_run
         """;
 
     private const string FailSql = """
@@ -114,10 +117,19 @@ internal static class JobData
     public static async Task CompleteAsync(NpgsqlConnection conn, Guid id, CancellationToken ct)
     {
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition(CompleteSql, new { Id = id }, tx, cancellationToken: ct));
+        var done = await conn.QuerySingleOrDefaultAsync<Completed>(new CommandDefinition(CompleteSql, new { Id = id }, tx, cancellationToken: ct));
+        // import.completed joins the change feed in the same transaction (outbox), once: only the run that completed it.
+        if (done is not null)
+            await ChangeFeed.AppendAsync(conn, tx, done.WorkspaceId, ChangeFeed.ImportCompleted, null, new
+            {
+                importId = TypeId.Format(IdPrefix.Import, id),
+                done.ProcessedRows, done.Created, done.Duplicates, done.Skipped, done.Failed, done.DryRun,
+            }, ct);
         await conn.ExecuteAsync(new CommandDefinition(DropUploadSql, new { Id = id }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
     }
+
+    private sealed record Completed(Guid WorkspaceId, long ProcessedRows, long Created, long Duplicates, long Skipped, long Failed, bool DryRun);
 
     public static async Task FailAsync(NpgsqlConnection conn, Guid id, string reason, CancellationToken ct)
     {
