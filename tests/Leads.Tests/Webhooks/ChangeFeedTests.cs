@@ -33,16 +33,10 @@ public sealed class ChangeFeedTests(ApiFactory api) : IClassFixture<ApiFactory>
         var imported = await ws.ImportAsync("email,firstName\nimp1@feed.io,I\nimp2@feed.io,J\n");
         var export = await (await ws.Full.PostJsonAsync("/api/leads/exports", new { })).BodyAsync();
         await api.Services.GetRequiredService<ExportLeadsJob>().RunAsync(export.Uuid("exp"), CancellationToken.None);
-        await using (var conn = await api.OpenDbAsync())
-        await using (var tx = await conn.BeginTransactionAsync())
-        {
-            // bulk.completed comes from the bulk-action job through the public intent; unmerge writes an 'unmerged' timeline event.
-            await ChangeFeed.AppendAsync(conn, tx, ws.Id, ChangeFeed.BulkCompleted, null, new { bulkId = "blk_x", changed = 3 }, CancellationToken.None);
-            await conn.ExecuteAsync("""
-                INSERT INTO leads.events (id, workspace_id, lead_id, type, data, actor_type) VALUES (gen_random_uuid(), @W, @L, 'unmerged', '{"leadId":"x"}', 'system')
-                """, new { W = ws.Id, L = a.Uuid() }, tx);
-            await tx.CommitAsync();
-        }
+        var bulk = await (await ws.Full.PostJsonAsync("/api/leads/bulk",
+            new { filter = new { search = "imp1@feed.io" }, action = "set_status", status = "qualified" })).BodyAsync();
+        await api.Services.GetRequiredService<BulkActionJob>().RunAsync(bulk.Uuid("blk"), CancellationToken.None);
+        (await ws.Full.PostJsonAsync($"/api/leads/{a.Id()}/unmerge", new { mergedLeadId = b.Id() })).StatusCode.ShouldBe(HttpStatusCode.OK);
         (await ws.Full.DeleteAsync($"/api/leads/{a.Id()}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
         await api.FeedSettledAsync(ws.Id);
@@ -56,8 +50,9 @@ public sealed class ChangeFeedTests(ApiFactory api) : IClassFixture<ApiFactory>
             "lead.created:", "lead.updated:status_changed", "lead.updated:notes_updated", "lead.updated:assigned",
             "lead.updated:tag_added", "lead.updated:tag_removed", "lead.merged:merged", "lead.unmerged:unmerged", "lead.deleted:",
         ]);
-        // The merged-away lead was created and then absorbed: no lead.deleted for it.
-        events.Where(e => Lead(e) == b.Id()).Select(Type).ShouldBe(["lead.created"]);
+        // The merged-away lead was created, absorbed (the survivor's lead.merged), then restored: its unmerge is a
+        // lead.unmerged on it, never a second lead.created.
+        events.Where(e => Lead(e) == b.Id()).Select(Type).ShouldBe(["lead.created", "lead.unmerged"]);
         events.Select(Type).Distinct().Order().ShouldBe(ChangeFeed.All.Order());
 
         var created = events.First(e => Lead(e) == a.Id());
@@ -75,6 +70,12 @@ public sealed class ChangeFeedTests(ApiFactory api) : IClassFixture<ApiFactory>
         importDone["leadId"].ShouldBeNull();
         events.Where(e => Type(e) == ChangeFeed.LeadCreated && e["data"]!["importId"]?.GetValue<string>() == imported.Id()).Count().ShouldBe(2);
         events.Single(Type(ChangeFeed.ExportCompleted))["data"]!["exportId"]!.GetValue<string>().ShouldBe(export.Id());
+        var bulkDone = events.Single(Type(ChangeFeed.BulkCompleted));
+        bulkDone["data"]!["bulkId"]!.GetValue<string>().ShouldBe(bulk.Id());
+        bulkDone["data"]!["action"]!.GetValue<string>().ShouldBe("set_status");
+        bulkDone["data"]!["changed"]!.GetValue<long>().ShouldBe(1);
+        bulkDone["leadId"].ShouldBeNull();
+        events.Count(e => Type(e) == ChangeFeed.LeadUnmerged).ShouldBe(2);
         // Commit order: the import's leads come before its completion, the export before the bulk event, the delete last.
         var order = events.Select(Type).ToList();
         order.LastIndexOf(ChangeFeed.LeadCreated).ShouldBeLessThan(order.IndexOf(ChangeFeed.ImportCompleted));

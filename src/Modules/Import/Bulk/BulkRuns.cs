@@ -1,6 +1,7 @@
 using Dapper;
 using Kernel.Http;
 using Kernel.Ids;
+using Modules.Webhooks.Public;
 using Npgsql;
 
 namespace Modules.Import.Bulk;
@@ -91,7 +92,11 @@ internal static class BulkRuns
         UPDATE import.bulk_actions SET processed = processed + @Processed, changed = changed + @Changed, failed = failed + @Failed WHERE id = @Id
         """;
 
-    internal const string CompleteSql = "UPDATE import.bulk_actions SET status = 'completed', finished_at = clock_timestamp() WHERE id = @Id AND status = 'running'";
+    internal const string CompleteSql = """
+        UPDATE import.bulk_actions SET status = 'completed', finished_at = clock_timestamp()
+        WHERE id = @Id AND status = 'running'
+        RETURNING workspace_id, action, matched, processed, changed, failed
+        """;
 
     private const string RequeueSql = "UPDATE import.bulk_actions SET status = 'queued' WHERE id = @Id AND status = 'running'";
 
@@ -166,7 +171,16 @@ internal static class BulkCompletion
 {
     public static async Task CompleteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, BulkRun run, CancellationToken ct)
     {
-        await conn.ExecuteAsync(new CommandDefinition(BulkRuns.CompleteSql, new { run.Id }, tx, cancellationToken: ct));
+        var done = await conn.QuerySingleOrDefaultAsync<Completed>(new CommandDefinition(BulkRuns.CompleteSql, new { run.Id }, tx, cancellationToken: ct));
+        // bulk.completed joins the change feed in the same transaction (outbox), once: only the run that completed it.
+        if (done is not null)
+            await ChangeFeed.AppendAsync(conn, tx, done.WorkspaceId, ChangeFeed.BulkCompleted, null, new
+            {
+                bulkId = TypeId.Format(IdPrefix.Bulk, run.Id),
+                done.Action, done.Matched, done.Processed, done.Changed, done.Failed,
+            }, ct);
         await Modules.Leads.Public.LeadSelections.ForgetAsync(conn, tx, run.Id, ct);
     }
+
+    private sealed record Completed(Guid WorkspaceId, string Action, long Matched, long Processed, long Changed, long Failed);
 }

@@ -120,8 +120,6 @@ public static class LeadMerge
     private static readonly string RestoredColumnsOfR = string.Join(", ", RestoredColumns.Split(", ").Select(c => "r." + c));
 
     private static readonly string RestoreSql = $"""
-        DELETE FROM leads.merged_leads WHERE id = @Restored AND merged_into = @Survivor;
-
         INSERT INTO leads.leads ({RestoredColumns})
         SELECT {RestoredColumnsOfR}
         FROM (SELECT @Row::jsonb AS j) k
@@ -132,6 +130,10 @@ public static class LeadMerge
                                 THEN k.j->'assigned_to' ELSE 'null'::jsonb END,
             'duplicate_of', CASE WHEN p.id IS NOT NULL THEN k.j->'duplicate_of' ELSE 'null'::jsonb END,
             'duplicate_matched_on', CASE WHEN p.id IS NOT NULL THEN k.j->'duplicate_matched_on' ELSE 'null'::jsonb END)) r;
+
+        -- The tombstone goes after the row is back: the change feed's trigger on the insert sees it and announces a
+        -- restore (lead.unmerged), not a new lead (migration 0091).
+        DELETE FROM leads.merged_leads WHERE id = @Restored AND merged_into = @Survivor;
 
         UPDATE leads.merged_leads SET merged_into = @Restored WHERE id = ANY(@Tombstones) AND merged_into = @Survivor;
 

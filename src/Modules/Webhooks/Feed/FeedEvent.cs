@@ -23,7 +23,8 @@ internal sealed class FeedEvent
     /// <c>lead.merged</c>, <c>lead.unmerged</c> the timeline event's data plus <c>change</c> (its timeline type, e.g.
     /// <c>status_changed</c>) and <c>actor</c>; <c>lead.deleted</c> <c>{}</c>; <c>import.completed</c>
     /// <c>{importId, processedRows, created, duplicates, skipped, failed, dryRun}</c>; <c>export.completed</c>
-    /// <c>{exportId, rows, bytes}</c>; <c>bulk.completed</c> the bulk action's summary.
+    /// <c>{exportId, rows, bytes}</c>; <c>bulk.completed</c>
+    /// <c>{bulkId, action, matched, processed, changed, failed}</c>.
     /// </summary>
     public JsonObject Data { get; init; } = new();
 }
