@@ -107,7 +107,7 @@ builder.Services
     .AddTagsModule(builder.Configuration)
     .AddDuplicatesModule(builder.Configuration)
     .AddImportModule(builder.Configuration);
-builder.Services.AddSingleton<KeyRateLimiter>();
+builder.Services.AddSingleton<KeyRateLimiter>().AddSingleton<TransferLimiter>();
 builder.Services.AddSingleton<PublishedDocument>();
 builder.AddTelemetry();
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
