@@ -112,6 +112,40 @@ public sealed class SlowClientTests(SlowClientApiFactory api) : IClassFixture<Sl
     }
 
     [Fact]
+    public async Task A_long_upload_renews_its_idempotency_claim_so_the_key_is_not_taken_over()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var previous = Modules.Access.Idempotency.IdempotencyMiddleware.HeartbeatInterval;
+        Modules.Access.Idempotency.IdempotencyMiddleware.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
+        try
+        {
+            var body = BigCsv();
+            var request = new HttpRequestMessage(HttpMethod.Post, "/api/leads/import") { Content = body };
+            request.Headers.Add("Idempotency-Key", "long-upload");
+            var upload = ws.Full.SendAsync(request);
+            await WaitForAsync("SELECT EXISTS (SELECT 1 FROM import.imports WHERE workspace_id = @Id)", new { ws.Id });
+            // As if the claim had been silent for an hour: only a running request's beat brings it back.
+            await api.ScalarAsync<long>("""
+                WITH u AS (UPDATE access.idempotency_requests SET heartbeat_at = now() - interval '1 hour'
+                           WHERE workspace_id = @Id AND key = 'long-upload' RETURNING 1) SELECT count(*) FROM u
+                """, new { ws.Id });
+            await WaitForAsync("SELECT heartbeat_at > now() - interval '1 minute' FROM access.idempotency_requests WHERE workspace_id = @Id AND key = 'long-upload'", new { ws.Id });
+
+            var again = new HttpRequestMessage(HttpMethod.Post, "/api/leads/import") { Content = ImportTestKit.Raw(ImportTestKit.Utf8("email\na@example.com\n")) };
+            again.Headers.Add("Idempotency-Key", "long-upload");
+            await (await ws.Full.SendAsync(again)).ShouldBeProblemAsync(HttpStatusCode.Conflict, "idempotency_key_in_flight");
+
+            body.Release();
+            (await upload).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+            (await api.ScalarAsync<long>("SELECT count(*) FROM import.imports WHERE workspace_id = @Id", new { ws.Id })).ShouldBe(1);
+        }
+        finally
+        {
+            Modules.Access.Idempotency.IdempotencyMiddleware.HeartbeatInterval = previous;
+        }
+    }
+
+    [Fact]
     public async Task An_upload_that_breaks_off_leaves_nothing_behind()
     {
         var ws = await api.CreateWorkspaceAsync();
