@@ -271,7 +271,7 @@ app.UseHangfireDashboard("/hangfire", new DashboardOptions
 {
     DashboardTitle = "Leads jobs",
     DisplayStorageConnectionString = false,
-    AsyncAuthorization = [new DashboardAuthorization(builder.Configuration["Hangfire:DashboardPassword"])],
+    AsyncAuthorization = [new DashboardAuthorization(builder.Configuration["Hangfire:DashboardPassword"], requirePassword: !app.Environment.IsDevelopment())],
 });
 
 await app.RunAsync();
