@@ -10,6 +10,8 @@
 
 BASE=http://127.0.0.1:$PORT
 DATA=$FAULT_DIR/pgdata
+# The embedded cluster takes a SCRAM password only; the host keeps it in the data folder (readable by its owner and root).
+export PGPASSFILE=$DATA/pgpass
 HOST_BIN=$ROOT/src/Host/bin/Release/net10.0/Leads.Host
 HOST_ARGS=(--Database:DataDirectory="$DATA" --Logging:Format=simple --RateLimit:PerKeyPerMinute=100000000)
 HOST_PID=""

@@ -21,6 +21,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH_DIR=${BENCH_DIR:-/tmp/leads-bench}
 DATA_DIR=$BENCH_DIR/pgdata
+export PGPASSFILE=$DATA_DIR/pgpass  # the embedded cluster's SCRAM password (written by the host)
 HTTP_PORT=${BENCH_HTTP_PORT:-5190}
 BASE=http://127.0.0.1:$HTTP_PORT
 WORKSPACE=bench

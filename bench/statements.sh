@@ -12,6 +12,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH_DIR=${BENCH_DIR:-/tmp/leads-bench}
 DATA_DIR=$BENCH_DIR/pgdata
+export PGPASSFILE=$DATA_DIR/pgpass  # the embedded cluster's SCRAM password (written by the host)
 BASE=http://127.0.0.1:${BENCH_HTTP_PORT:-5190}
 HOST_BIN=$ROOT/src/Host/bin/Release/net10.0/Leads.Host
 ARGS=(--Database:DataDirectory="$DATA_DIR" --Logging:Format=simple --Logging:LogLevel:Default=Warning)

@@ -39,6 +39,7 @@ done
 [ -n "$KEY" ] || { echo "host did not start with a bootstrap key; see $WORK/host.log"; exit 1; }
 
 PGPORT=$(sed -n 4p "$WORK/data/postmaster.pid")
+export PGPASSFILE=$WORK/data/pgpass  # the embedded cluster's SCRAM password (written by the host)
 PSQL=(psql -X -q -h 127.0.0.1 -p "$PGPORT" -U postgres -d leads -v ON_ERROR_STOP=1)
 "${PSQL[@]}" -c "CHECKPOINT"  # both sides start from a fresh checkpoint
 echo "rows: $ROWS   file: $(du -h "$CSV" | cut -f1)   load before: $(uptime | sed 's/.*load average: //')"

@@ -14,6 +14,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH_DIR=${BENCH_DIR:-/tmp/leads-bench-merge}
 DATA_DIR=$BENCH_DIR/pgdata
+export PGPASSFILE=$DATA_DIR/pgpass  # the embedded cluster's SCRAM password (written by the host)
 PORT=${BENCH_HTTP_PORT:-5194}
 BASE=http://127.0.0.1:$PORT
 PAIRS=30

@@ -109,7 +109,7 @@ builder.Services
     .AddDuplicatesModule(builder.Configuration)
     .AddImportModule(builder.Configuration)
     .AddWebhooksModule(builder.Configuration);
-builder.Services.AddSingleton<KeyRateLimiter>();
+builder.Services.AddSingleton<KeyRateLimiter>().AddSingleton<TransferLimiter>();
 builder.Services.AddSingleton<PublishedDocument>();
 builder.AddTelemetry();
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
@@ -290,7 +290,7 @@ app.UseHangfireDashboard("/hangfire", new DashboardOptions
 {
     DashboardTitle = "Leads jobs",
     DisplayStorageConnectionString = false,
-    AsyncAuthorization = [new DashboardAuthorization(builder.Configuration["Hangfire:DashboardPassword"])],
+    AsyncAuthorization = [new DashboardAuthorization(builder.Configuration["Hangfire:DashboardPassword"], requirePassword: !app.Environment.IsDevelopment())],
 });
 
 await app.RunAsync();

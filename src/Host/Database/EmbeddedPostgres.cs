@@ -14,10 +14,18 @@ public sealed class PostgresUnavailableException(string message) : Exception(mes
 /// /usr/lib/postgresql/*/bin). PostgreSQL refuses to run as root, so as root every server command runs
 /// as the unprivileged 'postgres' system user through runuser. The service, the CLI verbs and the test
 /// run all use this one class.
+/// <para>
+/// Closed to other local users: the superuser authenticates with SCRAM-SHA-256 and a random password that only the
+/// cluster's owner (and root) can read, kept in the data folder as <c>pgpass</c> (mode 0600, libpq's password-file
+/// format: <c>PGPASSFILE=&lt;data&gt;/pgpass psql -h 127.0.0.1 -p &lt;port&gt; -U postgres</c>, or the <c>psql</c> CLI verb).
+/// There is no Unix socket. A cluster created before this (trust) is switched over on its next start.
+/// </para>
 /// </summary>
 public sealed class EmbeddedPostgres : IAsyncDisposable
 {
     private const string SystemUser = "postgres";
+    public const string PasswordFileName = "pgpass";
+    private string _password = "";
     private readonly string _binDir;
     private readonly ILogger _log;
 
@@ -39,6 +47,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         Host = "127.0.0.1",
         Port = Port,
         Username = SystemUser,
+        Password = _password,
         Database = database,
         MaxPoolSize = maxPoolSize,
     }.ConnectionString;
@@ -53,6 +62,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         var pg = new EmbeddedPostgres(bin, Path.GetFullPath(dataDirectory), log);
         await pg.EnsureInitialisedAsync(ct);
         await pg.EnsureRunningAsync(settings, ct);
+        await pg.EnsurePasswordAsync(ct);
         return pg;
     }
 
@@ -99,10 +109,85 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                     "set Database:DataDirectory to a folder it can reach, or ConnectionStrings:Leads.");
         }
         _log.LogInformation("Initialising embedded PostgreSQL cluster in {Dir}", DataDirectory);
-        var (code, output) = await RunAsync("initdb",
-            ["-D", DataDirectory, "-U", SystemUser, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"], ct);
-        if (code != 0) throw new InvalidOperationException($"initdb failed ({code}): {output.Trim()}");
+        var password = NewPassword();
+        // initdb wants an empty data folder, so the password passes through a private temporary file.
+        var pwfile = Path.Combine(Path.GetTempPath(), $"leads-pw-{Guid.NewGuid():N}");
+        await WritePrivateAsync(pwfile, password + "\n", ct);
+        try
+        {
+            var (code, output) = await RunAsync("initdb",
+                ["-D", DataDirectory, "-U", SystemUser, "-A", "scram-sha-256", "--pwfile", pwfile, "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"], ct);
+            if (code != 0) throw new InvalidOperationException($"initdb failed ({code}): {output.Trim()}");
+        }
+        finally
+        {
+            File.Delete(pwfile);
+        }
+        await WritePrivateAsync(PasswordFile, $"*:*:*:{SystemUser}:{password}\n", ct);
     }
+
+    private string PasswordFile => Path.Combine(DataDirectory, PasswordFileName);
+
+    /// <summary>
+    /// Reads the superuser's password; a cluster initialised with trust (before passwords) gets one now: a password set
+    /// over the still-trusting connection, then pg_hba.conf switched to SCRAM and reloaded.
+    /// </summary>
+    private async Task EnsurePasswordAsync(CancellationToken ct)
+    {
+        if (File.Exists(PasswordFile))
+        {
+            _password = (await File.ReadAllTextAsync(PasswordFile, ct)).Trim().Split(':')[^1];
+            return;
+        }
+        var hba = Path.Combine(DataDirectory, "pg_hba.conf");
+        var lines = await File.ReadAllLinesAsync(hba, ct);
+        if (!lines.Any(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\s*(local|host)\S*\s.*\strust\s*$")))
+            throw new InvalidOperationException($"{PasswordFile} is missing and the cluster does not trust local connections: restore the file or set ConnectionStrings:Leads.");
+        var password = NewPassword();
+        await using (var conn = new NpgsqlConnection(ConnectionString("postgres", 1)))
+        {
+            await conn.OpenAsync(ct);
+            await using var alter = new NpgsqlCommand($"SET password_encryption = 'scram-sha-256'; ALTER ROLE {SystemUser} PASSWORD '{password}'", conn);
+            await alter.ExecuteNonQueryAsync(ct);
+            await WritePrivateAsync(PasswordFile, $"*:*:*:{SystemUser}:{password}\n", ct);
+            // Rewritten in place, so the file keeps its owner (the cluster's).
+            await File.WriteAllLinesAsync(hba, lines.Select(l => System.Text.RegularExpressions.Regex.Replace(l, @"\strust\s*$", " scram-sha-256")), ct);
+            await using var reload = new NpgsqlCommand("SELECT pg_reload_conf()", conn);
+            await reload.ExecuteNonQueryAsync(ct);
+        }
+        NpgsqlConnection.ClearAllPools();
+        _password = password;
+        _log.LogInformation("Embedded PostgreSQL switched from trust to a SCRAM password ({File})", PasswordFile);
+    }
+
+    // Letters and digits only: safe inside SQL quotes, a pgpass line and a connection string alike.
+    private static string NewPassword() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
+
+    /// <summary>Writes a file only the cluster's owner may read (0600; owned by the postgres user when we are root).</summary>
+    private static async Task WritePrivateAsync(string path, string content, CancellationToken ct)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            await File.WriteAllTextAsync(path, content, ct);
+            return;
+        }
+        var owner = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        await using (var f = new FileStream(path, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = owner }))
+        await using (var w = new StreamWriter(f))
+            await w.WriteAsync(content.AsMemory(), ct);
+        File.SetUnixFileMode(path, owner);
+        if (IsRoot) await RunRawAsync("chown", [$"{SystemUser}:{SystemUser}", path], ct);
+    }
+
+    /// <summary>Environment for libpq tools (psql, pg_dump) to reach this cluster as its superuser.</summary>
+    public IReadOnlyDictionary<string, string> LibpqEnvironment(string database) => new Dictionary<string, string>
+    {
+        ["PGHOST"] = "127.0.0.1",
+        ["PGPORT"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["PGUSER"] = SystemUser,
+        ["PGDATABASE"] = database,
+        ["PGPASSFILE"] = PasswordFile,
+    };
 
     private async Task EnsureRunningAsync(IReadOnlyDictionary<string, string>? settings, CancellationToken ct)
     {

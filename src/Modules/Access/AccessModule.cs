@@ -14,6 +14,9 @@ public static class AccessModule
     public static IServiceCollection AddAccessModule(this IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton<KeyProvisioning>();
+        services.AddSingleton<FailedAuthThrottle>();
+        services.AddSingleton<Idempotency.IdempotencySweep>();
+        services.AddHostedService(sp => sp.GetRequiredService<Idempotency.IdempotencySweep>());
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddSingleton<IAuthorizationHandler, ScopeHandler>();

@@ -20,18 +20,20 @@ public static class ImportModule
         services.AddSingleton(ExportSettings.From(config));
         services.AddTransient<ExportLeadsJob>();
         services.AddTransient<BulkActionJob>();
+        services.AddSingleton<ImportRetention>();
         services.AddTransient(sp => new ImportLeadsJob(sp.GetRequiredService<NpgsqlDataSource>(),
             sp.GetRequiredService<LeadIntake>(), sp.GetRequiredService<ImportOptions>(),
             sp.GetRequiredService<ILogger<ImportLeadsJob>>()));
         return services;
     }
 
-    /// <summary>Where import jobs run: at start, re-enqueue imports and exports that no worker is running (left by a crash).</summary>
+    /// <summary>Where import jobs run: at start, re-enqueue imports and exports that no worker is running (left by a crash); the retention sweep.</summary>
     public static IServiceCollection AddImportWorker(this IServiceCollection services)
     {
         services.AddHostedService<ImportRecovery>();
         services.AddHostedService<ExportRecovery>();
         services.AddHostedService<BulkRecovery>();
+        services.AddHostedService<ImportRetentionLoop>();
         return services;
     }
 

@@ -339,7 +339,27 @@ public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<List
         cache.Count.ShouldBeGreaterThan(0);
         var big = new LeadFilter { WorkspaceId = Guid.NewGuid() };
         cache.Set(big, new ListCache.Entry("1:1:", 1, 100, [.. Enumerable.Repeat(anchors[0], 500)], []));
-        cache.Get(big)!.Anchors.Length.ShouldBe(100);
-        cache.Count.ShouldBe(1);
+        // One workspace keeps at most half of the positions; the others keep what still fits.
+        cache.Get(big)!.Anchors.Length.ShouldBe(50);
+        cache.Count.ShouldBe(2);
+    }
+
+    [Fact]
+    public void One_workspace_s_deep_pages_and_endless_distinct_searches_forget_its_own_entries_not_other_tenants()
+    {
+        var cache = new ListCache(capacity: 100, stride: 10, maxAnchors: 10_000);
+        var quiet = Enumerable.Range(0, 5).Select(i => new LeadFilter { WorkspaceId = Guid.NewGuid(), Search = $"%q{i}%" }).ToArray();
+        foreach (var f in quiet) cache.Set(f, new ListCache.Entry("1:1:", 1, 10, [], [Guid.NewGuid()]));
+
+        var noisy = Guid.NewGuid();
+        for (var i = 0; i < 1000; i++)
+            cache.Set(new LeadFilter { WorkspaceId = noisy, Search = $"%n{i}%" }, new ListCache.Entry("1:1:", 1, 10, [], [Guid.NewGuid()]));
+        // page=1000000 of a huge list: more positions than the whole node may hold.
+        var deep = new LeadFilter { WorkspaceId = noisy };
+        cache.Set(deep, new ListCache.Entry("1:1:", null, 10_000_000, [.. Enumerable.Repeat(new ListCache.Anchor(DateTime.UtcNow, Guid.NewGuid()), 50_000)], []));
+
+        foreach (var f in quiet) cache.Get(f).ShouldNotBeNull();
+        cache.Get(deep)!.Anchors.Length.ShouldBe(5_000);
+        cache.Count.ShouldBeLessThanOrEqualTo(100);
     }
 }

@@ -290,3 +290,49 @@ public sealed class OpenApiSchemaTests(ApiFactory api) : IClassFixture<ApiFactor
         id["format"].ShouldBeNull();
     }
 }
+
+public sealed class ProductionDashboardFactory : RemoteAddressApiFactory
+{
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseEnvironment("Production");
+    }
+}
+
+/// <summary>Issue 16 item 7: the dashboard trusted any loopback request, with no anti-forgery token, in every environment.</summary>
+public sealed class DashboardHardeningTests(ProductionDashboardFactory production) : IClassFixture<ProductionDashboardFactory>
+{
+    [Fact]
+    public async Task Outside_development_the_dashboard_needs_a_password_even_from_loopback()
+    {
+        var m = new HttpRequestMessage(HttpMethod.Get, "/hangfire/bulk-jobs");
+        m.Headers.Add(RemoteAddressApiFactory.Header, "127.0.0.1");
+        (await production.Client().SendAsync(m)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_dashboard_post_from_another_site_s_page_is_refused_and_one_from_its_own_pages_is_not()
+    {
+        await using var development = new RemoteAddressApiFactory();
+        await development.InitializeAsync();
+        HttpRequestMessage Post(string? origin, string? fetchSite = null)
+        {
+            var m = new HttpRequestMessage(HttpMethod.Post, "/hangfire/jobs/enqueued/delete")
+            {
+                Content = new FormUrlEncodedContent([new KeyValuePair<string, string>("jobs[]", "1")]),
+            };
+            m.Headers.Add(RemoteAddressApiFactory.Header, "127.0.0.1");
+            if (origin is not null) m.Headers.Add("Origin", origin);
+            if (fetchSite is not null) m.Headers.Add("Sec-Fetch-Site", fetchSite);
+            return m;
+        }
+        var c = development.Client();
+        // Before: any loopback POST ran, whichever page sent it.
+        (await c.SendAsync(Post("https://evil.example"))).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await c.SendAsync(Post("http://localhost", fetchSite: "cross-site"))).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await c.SendAsync(Post(null))).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        ((int)(await c.SendAsync(Post("http://localhost"))).StatusCode).ShouldBeInRange(200, 299);
+        ((int)(await c.SendAsync(Post(null, fetchSite: "same-origin"))).StatusCode).ShouldBeInRange(200, 299);
+    }
+}

@@ -35,8 +35,9 @@ public sealed class StreamingStandbyFactory : ApiFactory, IAsyncLifetime
         await DatabaseBootstrap.MigrateAsync(ConnectionString, NullLogger.Instance);
 
         var standbyDir = Path.Combine(_dir, "standby");
-        var (code, output) = await RunAsPostgresAsync("pg_basebackup", "-h", "127.0.0.1", "-p", _primary.Port.ToString(), "-U", "postgres",
-            "-D", standbyDir, "-R", "-X", "stream", "-c", "fast");
+        // The cluster takes its SCRAM password only (kept in its data folder); -R writes it into the standby's primary_conninfo.
+        var conninfo = $"host=127.0.0.1 port={_primary.Port} user=postgres passfile={Path.Combine(_primary.DataDirectory, EmbeddedPostgres.PasswordFileName)}";
+        var (code, output) = await RunAsPostgresAsync("pg_basebackup", "-d", conninfo, "-D", standbyDir, "-R", "-X", "stream", "-c", "fast");
         code.ShouldBe(0, output);
         _standby = await EmbeddedPostgres.StartAsync(standbyDir, NullLogger.Instance, throwaway);
         StandbyConnectionString = _standby.ConnectionString("leads", maxPoolSize: 30);

@@ -31,7 +31,7 @@ internal static class OperationConventions
         [413] = "The request body is larger than this endpoint accepts (`payload_too_large`).",
         [415] = "The body's `Content-Type` is not one this endpoint accepts (`unsupported_media_type`).",
         [422] = "Understood but refused (the problem's `code` says why).",
-        [429] = "Rate limit exhausted (`rate_limited`); wait `Retry-After` seconds.",
+        [429] = "Rate limit exhausted (`rate_limited`: this key's budget, or too many failed keys from this address), or too many uploads/downloads at once (`too_many_transfers`); wait `Retry-After` seconds.",
         [503] = "The database is unreachable (`database_unavailable`); retry after `Retry-After` seconds.",
     };
 
@@ -336,8 +336,9 @@ internal static class OperationConventions
                 headers["Cache-Control"] = Header("Always `no-store`: API responses are never cached.", required: true);
             if (!s.Anonymous && status != 401)
             {
-                // A 503 may come before the limiter: the key itself could not be looked up.
-                var counted = status != 503;
+                // A 503 may come before the limiter: the key itself could not be looked up; a 429 too, when the client's
+                // address is throttled for failed keys (Auth:FailuresPerIpPerMinute) and no key is looked up.
+                var counted = status is not (503 or 429);
                 headers["RateLimit-Limit"] = Header("Requests allowed per window for this key.", required: counted, type: "integer");
                 headers["RateLimit-Remaining"] = Header("Requests left in the current window.", required: counted, type: "integer");
                 headers["RateLimit-Reset"] = Header("Seconds until the window resets.", required: counted, type: "integer");

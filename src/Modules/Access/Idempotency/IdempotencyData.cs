@@ -22,7 +22,7 @@ internal static class IdempotencyData
         DELETE FROM access.idempotency_requests
         WHERE workspace_id = @WorkspaceId AND key = @Key
           AND (expires_at < now() OR (completed_at IS NULL AND heartbeat_at < now() - interval '10 minutes'));
-        INSERT INTO access.idempotency_requests (workspace_id, key) VALUES (@WorkspaceId, @Key)
+        INSERT INTO access.idempotency_requests (workspace_id, key, expires_at) VALUES (@WorkspaceId, @Key, now() + @Retention)
         ON CONFLICT (workspace_id, key) DO NOTHING
         RETURNING true;
         """;
@@ -52,10 +52,10 @@ internal static class IdempotencyData
         WHERE ctid = ANY(ARRAY(SELECT ctid FROM access.idempotency_requests WHERE expires_at < now() LIMIT 1000))
         """;
 
-    public static async Task<bool> TryClaimAsync(NpgsqlDataSource db, Guid workspaceId, string key, CancellationToken ct)
+    public static async Task<bool> TryClaimAsync(NpgsqlDataSource db, Guid workspaceId, string key, TimeSpan retention, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        return await conn.ExecuteScalarAsync<bool?>(new CommandDefinition(ClaimSql, new { WorkspaceId = workspaceId, Key = key }, cancellationToken: ct)) == true;
+        return await conn.ExecuteScalarAsync<bool?>(new CommandDefinition(ClaimSql, new { WorkspaceId = workspaceId, Key = key, Retention = retention }, cancellationToken: ct)) == true;
     }
 
     public static async Task<Record?> FindAsync(NpgsqlDataSource db, Guid workspaceId, string key, CancellationToken ct)
@@ -87,9 +87,16 @@ internal static class IdempotencyData
         await conn.ExecuteAsync(new CommandDefinition(ReleaseSql, new { WorkspaceId = workspaceId, Key = key }));
     }
 
-    public static async Task SweepAsync(NpgsqlDataSource db, CancellationToken ct)
+    /// <summary>Deletes expired records in batches of 1,000 (each its own short transaction); returns how many.</summary>
+    public static async Task<long> SweepAsync(NpgsqlDataSource db, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition(SweepSql, cancellationToken: ct));
+        long total = 0;
+        while (true)
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            var n = await conn.ExecuteAsync(new CommandDefinition(SweepSql, cancellationToken: ct));
+            total += n;
+            if (n < 1000) return total;
+        }
     }
 }

@@ -3,12 +3,14 @@ using System.Text;
 using Kernel.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Npgsql;
 
 namespace Modules.Access.Idempotency;
 
 /// <summary>
-/// <c>Idempotency-Key</c> on the create-style POSTs (docs/api.md): scoped per workspace, kept 24 h. The first
+/// <c>Idempotency-Key</c> on the create-style POSTs (docs/api.md): scoped per workspace, kept
+/// <c>Idempotency:Retention</c> (24 h; <see cref="IdempotencySweep"/> deletes expired records). The first
 /// request with a key claims it (a primary-key insert, so exactly one of concurrent requests runs), executes,
 /// and stores its status and body with a fingerprint of method, path, query and body. A later request with
 /// the same key and the same fingerprint gets the stored answer replayed (<c>Idempotent-Replayed: true</c>);
@@ -16,7 +18,7 @@ namespace Modules.Access.Idempotency;
 /// <c>idempotency_key_in_flight</c>. 5xx, 409 and 429 answers are not stored: the key can be retried.
 /// Runs after authorization, so refused requests never claim a key.
 /// </summary>
-internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSource db)
+internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSource db, IConfiguration config)
 {
     public const string Header = "Idempotency-Key";
 
@@ -47,9 +49,8 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSour
 
         var workspaceId = ctx.Caller().WorkspaceId;
         var ct = ctx.RequestAborted;
-        if (await IdempotencyData.TryClaimAsync(db, workspaceId, key, ct))
+        if (await IdempotencyData.TryClaimAsync(db, workspaceId, key, IdempotencySweep.Retention(config), ct))
         {
-            if (Random.Shared.Next(200) == 0) await IdempotencyData.SweepAsync(db, ct);
             await ExecuteAndStoreAsync(ctx, workspaceId, key);
             return;
         }

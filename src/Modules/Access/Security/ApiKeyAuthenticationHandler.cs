@@ -22,11 +22,13 @@ internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    StatelessDataSource db) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    StatelessDataSource db,
+    FailedAuthThrottle throttle) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string HeaderName = "X-API-Key";
     private static readonly object FailureKey = new();
+    private static readonly object RetryAfterKey = new();
 
     private sealed record KeyRow(Guid Id, Guid WorkspaceId, Guid MemberId, string Scope, string Label, byte[] KeyHash,
         bool Active, DateTime? ExpiresAt, DateTime? LastUsedAt, string Role);
@@ -57,6 +59,11 @@ internal sealed class ApiKeyAuthenticationHandler(
             }
 
         if (fromHeader.Count == 0 && fromAuth is null) return Fail(ProblemCodes.MissingApiKey, "No API key was sent.");
+        if (throttle.IsBlocked(Context.Connection.RemoteIpAddress, out var retryAfter))
+        {
+            Context.Items[RetryAfterKey] = retryAfter;
+            return Fail(ProblemCodes.RateLimited, $"Too many failed API keys from this address; retry after {retryAfter} s.");
+        }
         // Two keys must never resolve to "the last one wins": which one a proxy or client library keeps is anyone's guess.
         if (authKeys > 1) return Fail(ProblemCodes.AmbiguousCredentials, "More than one Authorization: ApiKey header was sent.");
         if (fromHeader.Count > 1) return Fail(ProblemCodes.AmbiguousCredentials, "More than one X-API-Key header was sent.");
@@ -106,6 +113,7 @@ internal sealed class ApiKeyAuthenticationHandler(
 
     private AuthenticateResult Fail(string code, string detail)
     {
+        if (code is not (ProblemCodes.MissingApiKey or ProblemCodes.RateLimited)) throttle.CountFailure(Context.Connection.RemoteIpAddress);
         Context.Items[FailureKey] = (code, detail);
         return AuthenticateResult.Fail(detail);
     }
@@ -115,6 +123,11 @@ internal sealed class ApiKeyAuthenticationHandler(
         var (code, detail) = Context.Items.TryGetValue(FailureKey, out var f) && f is ValueTuple<string, string> t
             ? t
             : (ProblemCodes.MissingApiKey, "No API key was sent.");
+        if (code == ProblemCodes.RateLimited && Context.Items[RetryAfterKey] is int retryAfter)
+        {
+            Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problems.WriteAsync(Context, StatusCodes.Status429TooManyRequests, code, "Too many requests", detail);
+        }
         Response.Headers.WWWAuthenticate = $"{SchemeName} realm=\"leads\", header=\"{HeaderName}\"";
         return Problems.WriteAsync(Context, StatusCodes.Status401Unauthorized, code, "Unauthorized", detail);
     }

@@ -65,6 +65,6 @@ internal static class ExportReads
         """;
 
     /// <summary>The export, or null when it does not exist in the workspace (another workspace's is not found either).</summary>
-    public static Task<ExportView?> FindAsync(NpgsqlConnection conn, Guid workspaceId, Guid id, CancellationToken ct, NpgsqlTransaction? tx = null) =>
-        conn.QuerySingleOrDefaultAsync<ExportView>(new CommandDefinition(FindSql, new { Id = id, WorkspaceId = workspaceId }, tx, cancellationToken: ct));
+    public static Task<ExportView?> FindAsync(NpgsqlConnection conn, Guid workspaceId, Guid id, CancellationToken ct) =>
+        conn.QuerySingleOrDefaultAsync<ExportView>(new CommandDefinition(FindSql, new { Id = id, WorkspaceId = workspaceId }, cancellationToken: ct));
 }

@@ -18,8 +18,14 @@ namespace Modules.Leads.Data;
 /// total is brought up to date from the leads that changed (<c>leads.lead_changes</c>), or counted again when that log
 /// cannot tell, so totals stay exact; nothing is estimated. Entries are per node and bounded in number.
 /// </para>
+/// <para>
+/// Fair between tenants: one workspace holds at most <c>workspaceShare</c> of the entries and of the positions
+/// (<c>Leads:ListCache:WorkspaceShare</c>, half), beyond which its own entries make room; and when the node's bounds
+/// are passed, entries are forgotten from whichever workspace holds the most. So a tenant paging to the end of a huge
+/// list or sending endless distinct searches forgets its own entries, never every other tenant's.
+/// </para>
 /// </summary>
-internal sealed class ListCache(int capacity, int stride, int maxAnchors) : IDisposable
+internal sealed class ListCache(int capacity, int stride, int maxAnchors, double workspaceShare = 0.5) : IDisposable
 {
     /// <summary>
     /// A remembered result: the snapshot it holds for, the filter's exact total (when the counters cannot give it), the
@@ -41,11 +47,15 @@ internal sealed class ListCache(int capacity, int stride, int maxAnchors) : IDis
     private readonly ConcurrentDictionary<LeadFilter, Task<Entry>> _computing = new();
     private readonly Lock _writing = new();
     private long _positions; // under _writing
+    private readonly Dictionary<Guid, (int Entries, long Positions)> _usage = []; // per workspace, under _writing
+    private readonly int _workspaceCapacity = Math.Max(1, (int)(capacity * Math.Clamp(workspaceShare, 0.01, 1)));
+    private readonly long _workspaceAnchors = Math.Max(1, (long)(maxAnchors * Math.Clamp(workspaceShare, 0.01, 1)));
 
     public ListCache(IConfiguration config) : this(
         config.GetValue("Leads:ListCache:Capacity", 10_000),
         config.GetValue("Leads:ListCache:AnchorStride", 10),
-        config.GetValue("Leads:ListCache:MaxAnchors", 1_000_000)) { }
+        config.GetValue("Leads:ListCache:MaxAnchors", 1_000_000),
+        config.GetValue("Leads:ListCache:WorkspaceShare", 0.5)) { }
 
     /// <summary>
     /// Leads between two remembered positions; a deep page walks fewer than this many index entries. The default, 10,
@@ -96,21 +106,46 @@ internal sealed class ListCache(int capacity, int stride, int maxAnchors) : IDis
     /// <summary>
     /// Remembers <paramref name="e"/>. Bounded twice: at most <c>capacity</c> entries and <c>maxAnchors</c> positions in all,
     /// anchors and head IDs alike (16–24 bytes each: 1,000,000 — ten filters paged to the end of a million leads — are
-    /// at most 24 MB). When either is exceeded about a tenth of the entries are forgotten, whichever they are — entries
-    /// are cheap to recompute, and this keeps memory bounded without bookkeeping on every read.
+    /// at most 24 MB), and the workspace's share of each. Past its share, about a tenth of the workspace's own entries are
+    /// forgotten; past the node's bounds, a tenth of the entries of the workspace holding the most. Entries are cheap to
+    /// recompute, and this keeps memory bounded without bookkeeping on every read.
     /// </summary>
     public void Set(LeadFilter f, Entry e)
     {
-        if (e.Anchors.Length + e.Head.Length > maxAnchors) e = e with { Anchors = e.Anchors[..Math.Max(0, maxAnchors - e.Head.Length)] };
+        if (e.Anchors.Length + e.Head.Length > _workspaceAnchors)
+            e = e with { Anchors = e.Anchors[..(int)Math.Max(0, _workspaceAnchors - e.Head.Length)] };
         lock (_writing)
         {
             Remove(f);
             _entries[f] = e;
-            _positions += Positions(e);
+            Account(f.WorkspaceId, 1, Positions(e));
+            var ws = f.WorkspaceId;
+            while ((_usage[ws].Entries > _workspaceCapacity || _usage[ws].Positions > _workspaceAnchors) && _usage[ws].Entries > 1)
+                Evict(ws, f);
             while ((_entries.Count > capacity || _positions > maxAnchors) && _entries.Count > 1)
-                foreach (var k in _entries.Keys.Where(k => !k.Equals(f)).Take(Math.Max(1, _entries.Count / 10)).ToList())
-                    Remove(k);
+            {
+                var byPositions = _positions > maxAnchors;
+                var largest = _usage.Where(u => u.Key != ws || u.Value.Entries > 1)
+                    .MaxBy(u => byPositions ? u.Value.Positions : u.Value.Entries).Key;
+                Evict(largest, f);
+            }
         }
+    }
+
+    /// <summary>Forgets about a tenth of <paramref name="workspaceId"/>'s entries (at least one), never <paramref name="keep"/>.</summary>
+    private void Evict(Guid workspaceId, LeadFilter keep)
+    {
+        var count = Math.Max(1, _usage[workspaceId].Entries / 10);
+        foreach (var k in _entries.Keys.Where(k => k.WorkspaceId == workspaceId && !k.Equals(keep)).Take(count).ToList())
+            Remove(k);
+    }
+
+    private void Account(Guid workspaceId, int entries, long positions)
+    {
+        var (e, p) = _usage.GetValueOrDefault(workspaceId);
+        if (e + entries == 0) _usage.Remove(workspaceId);
+        else _usage[workspaceId] = (e + entries, p + positions);
+        _positions += positions;
     }
 
     /// <summary>
@@ -151,7 +186,7 @@ internal sealed class ListCache(int capacity, int stride, int maxAnchors) : IDis
     public void Remove(LeadFilter f)
     {
         lock (_writing)
-            if (_entries.TryRemove(f, out var old)) _positions -= Positions(old);
+            if (_entries.TryRemove(f, out var old)) Account(f.WorkspaceId, -1, -Positions(old));
     }
 
     private static long Positions(Entry e) => e.Anchors.Length + e.Head.Length;

@@ -22,8 +22,9 @@ internal sealed class UnassignRemovedMember : IMemberRemovalParticipant
         FROM changed
         """;
 
-    public Task OnMemberRemovedAsync(DbConnection conn, DbTransaction tx, Guid workspaceId, Guid memberId, Actor actor, CancellationToken ct) =>
-        conn.ExecuteAsync(new CommandDefinition(Sql, new
+    public async Task OnMemberRemovedAsync(DbConnection conn, DbTransaction tx, Guid workspaceId, Guid memberId, Actor actor, CancellationToken ct)
+    {
+        var args = new
         {
             WorkspaceId = workspaceId,
             MemberId = memberId,
@@ -31,5 +32,12 @@ internal sealed class UnassignRemovedMember : IMemberRemovalParticipant
             ActorType = actor.Type,
             ActorId = actor.Id,
             ActorName = actor.Name,
-        }, tx, cancellationToken: ct));
+        };
+        // A merge that held the duplicate (assigned to this member) when the first pass reached it may have handed the
+        // assignment to its survivor, a row the first pass's snapshot saw unassigned; the pass waited for that merge to
+        // commit, so a pass with a new snapshot sees the survivor. The first pass may find nothing at all (the duplicate
+        // it waited for is gone), so there are always two; more only while passes still find leads.
+        for (var pass = 0; pass < 10; pass++)
+            if (await conn.ExecuteAsync(new CommandDefinition(Sql, args, tx, cancellationToken: ct)) == 0 && pass > 0) return;
+    }
 }

@@ -5,37 +5,20 @@ namespace Modules.Import.Features.DownloadExport;
 
 internal static class Data
 {
-    private const string ChunksSql = "SELECT data FROM import.export_chunks WHERE export_id = @Id ORDER BY seq";
+    private const string ChunkSql = "SELECT data FROM import.export_chunks WHERE export_id = @Id AND seq = @Seq";
 
-    /// <summary>The file's chunks in order; read them sequentially (each chunk streams, none is held whole).</summary>
-    public static NpgsqlCommand ChunksCommand(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id)
+    /// <summary>
+    /// One piece of the file, read on a connection taken for this statement only: the download holds no connection,
+    /// statement or snapshot while the client reads it. A completed export's chunks never change (they became visible
+    /// with its status, in one transaction), so reading them one at a time still gives the one file. Null past the
+    /// last piece, or when the export was deleted meanwhile (retention).
+    /// </summary>
+    public static async Task<byte[]?> ChunkAsync(NpgsqlDataSource db, Guid id, int seq, CancellationToken ct)
     {
-        var cmd = new NpgsqlCommand(ChunksSql, conn, tx);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var cmd = new NpgsqlCommand(ChunkSql, conn);
         cmd.Parameters.Add(new NpgsqlParameter<Guid>("Id", NpgsqlDbType.Uuid) { TypedValue = id });
-        return cmd;
-    }
-
-    /// <summary>Asks the server to stop sending the chunks (best effort: a broken connection has nothing to cancel).</summary>
-    public static void Cancel(NpgsqlCommand cmd)
-    {
-        try
-        {
-            cmd.Cancel();
-        }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
-        {
-        }
-    }
-
-    /// <summary>Closes the reader; after <see cref="Cancel"/> the server's "canceling statement" error is the expected end.</summary>
-    public static async Task CloseAsync(NpgsqlDataReader reader, bool cancelled)
-    {
-        try
-        {
-            await reader.DisposeAsync();
-        }
-        catch (Exception e) when (cancelled && e is NpgsqlException or OperationCanceledException)
-        {
-        }
+        cmd.Parameters.Add(new NpgsqlParameter<int>("Seq", NpgsqlDbType.Integer) { TypedValue = seq });
+        return await cmd.ExecuteScalarAsync(ct) as byte[];
     }
 }

@@ -1,4 +1,3 @@
-using System.Data;
 using FastEndpoints;
 using Kernel.Http;
 using Microsoft.AspNetCore.Http;
@@ -15,7 +14,7 @@ internal sealed class Request
     [RouteParam] public string Id { get; init; } = "";
 }
 
-internal sealed class Endpoint(NpgsqlDataSource db, ILogger<Endpoint> log) : Endpoint<Request>
+internal sealed class Endpoint(NpgsqlDataSource db, TransferLimiter transfers, ILogger<Endpoint> log) : Endpoint<Request>
 {
     public override void Configure()
     {
@@ -30,7 +29,10 @@ internal sealed class Endpoint(NpgsqlDataSource db, ILogger<Endpoint> log) : End
             s.Summary = "Download a completed CSV export";
             s.Description = """
                 The CSV (`text/csv; charset=utf-8`, `Content-Disposition: attachment; filename="leads-YYYYMMDD.csv"` with the
-                export's creation date, `Content-Length`), streamed from storage. 409 `export_not_ready` until the export is
+                export's creation date, `Content-Length`), streamed from storage one stored piece at a time (no database
+                connection waits on the reader). 429 `too_many_transfers` (with `Retry-After`) while the key or workspace
+                already has `Transfers:PerKey` / `Transfers:PerWorkspace` downloads running; a reader slower than
+                `Transfers:MinBytesPerSecond` is disconnected. 409 `export_not_ready` until the export is
                 completed (or when it failed); 404 `export_not_found` for an unknown ID or another workspace's export.
                 """;
             s.Responses[200] = "The CSV file, streamed.";
@@ -40,35 +42,32 @@ internal sealed class Endpoint(NpgsqlDataSource db, ILogger<Endpoint> log) : End
     public override async Task HandleAsync(Request r, CancellationToken ct)
     {
         var id = ExportProblems.ParseOrNotFound(r.Id);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        // One snapshot for the status check and the chunks.
-        await using var tx = await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
-        var export = await ExportReads.FindAsync(conn, HttpContext.Caller().WorkspaceId, id, ct, tx) ?? throw ExportProblems.NotFound();
+        ExportView export;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+            export = await ExportReads.FindAsync(conn, HttpContext.Caller().WorkspaceId, id, ct) ?? throw ExportProblems.NotFound();
         if (export.Status != ExportStatus.Completed) throw ExportProblems.NotReady(export.Status);
+        using var slot = transfers.Acquire(HttpContext, TransferKind.Download);
 
-        await using var cmd = Data.ChunksCommand(conn, tx, id);
-        var chunks = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
         var response = HttpContext.Response;
         response.ContentType = LeadCsvExport.ContentType;
         response.Headers.ContentDisposition = LeadCsvExport.ContentDisposition(export.CreatedAt);
         response.ContentLength = export.ByteCount;
-        var abandoned = false;
+        long sent = 0;
         try
         {
-            while (await chunks.ReadAsync(ct))
+            for (var seq = 0; await Data.ChunkAsync(db, id, seq, ct) is { } chunk; seq++)
             {
-                await using var chunk = await chunks.GetStreamAsync(0, ct);
-                await chunk.CopyToAsync(response.Body, ct);
+                await response.Body.WriteAsync(chunk, ct);
+                sent += chunk.Length;
             }
+            if (sent != export.ByteCount)
+                throw new InvalidOperationException($"Export {id} ended after {sent} of {export.ByteCount} bytes (deleted by retention meanwhile?)");
         }
         catch (Exception e)
         {
-            // Closing the reader would otherwise pull the remaining chunks over the wire for nobody.
-            abandoned = true;
-            Data.Cancel(cmd);
             if (ct.IsCancellationRequested)
             {
-                // The client went away (Npgsql may report that as a cancellation, a timeout or a broken connection).
+                // The client went away, or read slower than Transfers:MinBytesPerSecond and was cut off.
                 log.LogInformation("Export {ExportId} download stopped: the client disconnected ({Reason})", id, e.GetType().Name);
                 return;
             }
@@ -76,10 +75,6 @@ internal sealed class Endpoint(NpgsqlDataSource db, ILogger<Endpoint> log) : End
             // Too late for a problem response, and a cleanly ended body would look like a complete file: abort instead.
             log.LogError(e, "Export {ExportId} download failed after the response started; aborting the connection", id);
             HttpContext.Abort();
-        }
-        finally
-        {
-            await Data.CloseAsync(chunks, abandoned);
         }
     }
 }

@@ -9,7 +9,7 @@ internal static class Data
     private const string GetSql = $"""
         SELECT {ImportReads.Columns}
         FROM import.imports
-        WHERE id = @Id AND workspace_id = @WorkspaceId
+        WHERE id = @Id AND workspace_id = @WorkspaceId AND status <> 'uploading'
         """;
 
     private const string ErrorsSql = """

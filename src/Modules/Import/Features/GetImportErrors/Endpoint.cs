@@ -21,7 +21,7 @@ internal sealed class Request
 /// Its cells are the uploaded file's, which the user opens in a spreadsheet to fix, so they are formula-neutralised
 /// like an export's (<see cref="CsvCells"/>).
 /// </summary>
-internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
+internal sealed class Endpoint(NpgsqlDataSource db, TransferLimiter transfers) : Endpoint<Request>
 {
     public override void Configure()
     {
@@ -31,29 +31,41 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
         {
             s.Summary = "Rejected rows of a CSV import, as CSV";
             s.Description = "The original columns plus `line` (where the row starts in the uploaded file) and `error`; fix and re-upload. " +
-                            "Cells are formula-neutralised like an export's (a leading `'` before `=`, `+`, `-`, `@`, tab, CR, LF; numbers and phone numbers unchanged). 404 `import_not_found`.";
+                            "Cells are formula-neutralised like an export's (a leading `'` before `=`, `+`, `-`, `@`, tab, CR, LF; numbers and phone numbers unchanged). " +
+                            "Read from the database a page at a time, so a slow reader holds no connection. 404 `import_not_found`; 429 `too_many_transfers` " +
+                            "(with `Retry-After`) beyond `Transfers:PerKey` / `Transfers:PerWorkspace` downloads at once; a reader slower than " +
+                            "`Transfers:MinBytesPerSecond` is disconnected.";
         });
     }
 
     public override async Task HandleAsync(Request r, CancellationToken ct)
     {
         var id = ImportLookup.ParseOrNotFound(r.Id);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var head = await Data.HeadAsync(conn, HttpContext.Caller().WorkspaceId, id, ct) ?? throw ImportLookup.NotFound();
+        Data.Head head;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+            head = await Data.HeadAsync(conn, HttpContext.Caller().WorkspaceId, id, ct) ?? throw ImportLookup.NotFound();
+        using var slot = transfers.Acquire(HttpContext, TransferKind.Download);
         var header = head.Header ?? [];
         HttpContext.Response.ContentType = "text/csv; charset=utf-8";
         HttpContext.Response.Headers.ContentDisposition = $"attachment; filename=\"{ReportName(head.FileName)}\"";
         await using var body = new StreamWriter(HttpContext.Response.Body, new UTF8Encoding(false), 1 << 16);
         await CsvText.WriteRowAsync(body, [.. header.Select(CsvCells.Neutralise), "line", "error"]);
-        await foreach (var e in Data.ErrorsAsync(conn, id).WithCancellation(ct))
+        long after = -1;
+        for (IReadOnlyList<Data.ErrorRow> page; (page = await Data.PageAsync(db, id, after, PageBytes, ct)).Count > 0; after = page[^1].RowNo)
         {
-            var fields = new string[header.Length + 2];
-            for (var i = 0; i < header.Length; i++) fields[i] = i < e.Fields.Length ? CsvCells.Neutralise(e.Fields[i]) : "";
-            fields[^2] = e.Line.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            fields[^1] = CsvCells.Neutralise(e.Message);
-            await CsvText.WriteRowAsync(body, fields);
+            foreach (var e in page)
+            {
+                var fields = new string[header.Length + 2];
+                for (var i = 0; i < header.Length; i++) fields[i] = i < e.Fields.Length ? CsvCells.Neutralise(e.Fields[i]) : "";
+                fields[^2] = e.Line.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                fields[^1] = CsvCells.Neutralise(e.Message);
+                await CsvText.WriteRowAsync(body, fields);
+            }
         }
     }
+
+    /// <summary>Field text read per page (a page holds at least one row, however long).</summary>
+    internal const int PageBytes = 1 << 20;
 
     private static string ReportName(string fileName)
     {

@@ -6,12 +6,12 @@ namespace Modules.Import.Features.ListImports;
 
 internal static class Data
 {
-    private const string CountSql = "SELECT count(*) FROM import.imports WHERE workspace_id = @WorkspaceId";
+    private const string CountSql = "SELECT count(*) FROM import.imports WHERE workspace_id = @WorkspaceId AND status <> 'uploading'";
 
     private const string PageSql = $"""
         SELECT {ImportReads.Columns}
         FROM import.imports
-        WHERE workspace_id = @WorkspaceId
+        WHERE workspace_id = @WorkspaceId AND status <> 'uploading'
         ORDER BY created_at DESC, id DESC
         LIMIT @Limit OFFSET @Offset
         """;

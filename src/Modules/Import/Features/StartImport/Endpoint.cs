@@ -11,7 +11,7 @@ using Npgsql;
 
 namespace Modules.Import.Features.StartImport;
 
-internal sealed class Endpoint(NpgsqlDataSource db, ImportOptions limits, IBackgroundJobClient jobs) : EndpointWithoutRequest<Response>
+internal sealed class Endpoint(NpgsqlDataSource db, ImportOptions limits, IBackgroundJobClient jobs, TransferLimiter transfers) : EndpointWithoutRequest<Response>
 {
     public override void Configure()
     {
@@ -30,7 +30,9 @@ internal sealed class Endpoint(NpgsqlDataSource db, ImportOptions limits, IBackg
             s.Description = "Multipart field `file`, or a raw `text/csv` body (name it with `?fileName=`). Options as query or form fields: " +
                             "`sourceId`, `onDuplicate` (`flag` | `skip`), `dryRun`. 202 with the import's `id` and `statusUrl`. " +
                             "400 `missing_header` for an empty file or a first line naming no lead column; 413 `payload_too_large` " +
-                            "over `Import:MaxBytes` (1 GiB by default).";
+                            "over `Import:MaxBytes` (1 GiB by default). 429 `too_many_transfers` (with `Retry-After`) while the key " +
+                            "or workspace already has `Transfers:PerKey` / `Transfers:PerWorkspace` uploads running; a client sending " +
+                            "slower than `Transfers:MinBytesPerSecond` is disconnected.";
         });
     }
 
@@ -44,17 +46,29 @@ internal sealed class Endpoint(NpgsqlDataSource db, ImportOptions limits, IBackg
         // Kestrel's 30 MB default would cut a large file short; Import:MaxBytes is enforced while streaming instead.
         if (HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } f) f.MaxRequestBodySize = null;
 
+        using var slot = transfers.Acquire(HttpContext, TransferKind.Upload);
         var id = Guid.CreateVersion7();
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await Data.InsertAsync(conn, tx, id, caller.WorkspaceId, caller.MemberId, ct);
-        var file = await new Upload(conn, tx, id, limits.MaxBytes).ReceiveAsync(HttpContext.Request, options, ct);
-        options.ThrowIfInvalid();
-        RequireHeader(file.Prefix);
-        if (options.SourceId is { } sid && !await Data.SourceExistsAsync(conn, tx, caller.WorkspaceId, sid, ct))
-            throw ApiProblemException.Validation("sourceId", "sourceId does not name a source of this workspace.");
-        await Data.FinishAsync(conn, tx, id, file.FileName, file.Size, options, ct);
-        await tx.CommitAsync(ct);
+        await Data.InsertAsync(db, id, caller.WorkspaceId, caller.MemberId, ct);
+        Received file;
+        try
+        {
+            file = await new Upload(db, id, limits.MaxBytes).ReceiveAsync(HttpContext.Request, options, ct);
+            options.ThrowIfInvalid();
+            RequireHeader(file.Prefix);
+            // Only this short transaction runs after the body is in: nothing waits on the client inside one.
+            await using var conn = await db.OpenConnectionAsync(ct);
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            if (options.SourceId is { } sid && !await Data.SourceExistsAsync(conn, tx, caller.WorkspaceId, sid, ct))
+                throw ApiProblemException.Validation("sourceId", "sourceId does not name a source of this workspace.");
+            if (!await Data.FinishAsync(conn, tx, id, file.FileName, file.Size, options, ct))
+                throw new InvalidOperationException($"Import {id} was swept as abandoned while its upload was finishing.");
+            await tx.CommitAsync(ct);
+        }
+        catch
+        {
+            await Data.DiscardAsync(db, id);
+            throw;
+        }
 
         jobs.Enqueue<ImportLeadsJob>(j => j.RunAsync(id, file.FileName, null, CancellationToken.None));
         var url = $"/api/leads/imports/{TypeId.Format(IdPrefix.Import, id)}";

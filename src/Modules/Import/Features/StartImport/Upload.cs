@@ -13,10 +13,12 @@ internal sealed record Received(string FileName, long Size, byte[] Prefix);
 
 /// <summary>
 /// Streams the request body — a raw <c>text/csv</c> body or the <c>file</c> part of a multipart form — into
-/// <c>import.upload_chunks</c> in 1 MiB pieces as they arrive, inside the caller's transaction: nothing is
-/// buffered whole, and an upload that breaks off or outgrows the limit leaves nothing behind (rollback).
+/// <c>import.upload_chunks</c> in 1 MiB pieces as they arrive, each committed on a connection taken for that one
+/// statement: nothing is buffered whole, and no connection or transaction waits on the client's pace. The import
+/// stays <c>uploading</c> (invisible) meanwhile; the endpoint deletes it if the upload breaks off or is refused, and
+/// the sweep (<c>UploadSweep</c>) deletes one whose process died.
 /// </summary>
-internal sealed class Upload(NpgsqlConnection conn, NpgsqlTransaction tx, Guid importId, long maxBytes)
+internal sealed class Upload(NpgsqlDataSource db, Guid importId, long maxBytes)
 {
     public const int ChunkBytes = 1 << 20;
     private const int MaxFormFieldBytes = 4096;
@@ -80,7 +82,7 @@ internal sealed class Upload(NpgsqlConnection conn, NpgsqlTransaction tx, Guid i
                 if (filled == 0) break;
                 size += filled;
                 if (size > maxBytes) throw TooLarge(maxBytes);
-                await Data.WriteChunkAsync(conn, tx, importId, seq++, buffer.AsMemory(0, filled), ct);
+                await Data.WriteChunkAsync(db, importId, seq++, buffer.AsMemory(0, filled), ct);
                 prefix ??= buffer.AsSpan(0, filled).ToArray();
                 if (filled < ChunkBytes) break;
             }

@@ -9,7 +9,7 @@ using Npgsql;
 
 namespace Modules.Leads.Features.ExportLeads;
 
-internal sealed class Endpoint(ReadDataSource db, TimeProvider clock, ILogger<Endpoint> log) : Endpoint<Request>
+internal sealed class Endpoint(ReadDataSource db, TimeProvider clock, TransferLimiter transfers, ILogger<Endpoint> log) : Endpoint<Request>
 {
     public override void Configure()
     {
@@ -27,7 +27,9 @@ internal sealed class Endpoint(ReadDataSource db, TimeProvider clock, ILogger<En
                 company,status,score,source,assignedTo,tags,isDuplicate,createdAt`; `tags` joins names with `;`. Cells a
                 spreadsheet would run as a formula get a leading `'` (numbers and phone numbers excepted). One consistent
                 snapshot; memory use does not grow with the number of leads. Invalid filters → 400 naming the parameter.
-                For very large exports, `POST /api/leads/exports` builds the file in the background.
+                For very large exports, `POST /api/leads/exports` builds the file in the background. The snapshot is held while
+                the client reads, so such downloads count against `Transfers:PerKey` / `Transfers:PerWorkspace` (429
+                `too_many_transfers` with `Retry-After` beyond) and a reader slower than `Transfers:MinBytesPerSecond` is cut off.
                 """;
             s.Responses[200] = "The CSV file, streamed.";
         });
@@ -37,6 +39,7 @@ internal sealed class Endpoint(ReadDataSource db, TimeProvider clock, ILogger<En
     {
         var (filter, _) = LeadFilter.Parse(HttpContext.Caller().WorkspaceId, r);
         LeadSort.TryParse(r.Sort, out var sort);
+        using var slot = transfers.Acquire(HttpContext, TransferKind.Download);
         var response = HttpContext.Response;
         try
         {
