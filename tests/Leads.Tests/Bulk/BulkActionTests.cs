@@ -44,6 +44,38 @@ public sealed class BulkActionTests(ApiFactory api) : IClassFixture<ApiFactory>
             "SELECT id FROM access.api_keys WHERE workspace_id = @Ws AND prefix = @Prefix", new { Ws = ws.Id, Prefix = ws.FullKey[..12] }));
 
     [Fact]
+    public async Task Set_status_rescores_each_lead_exactly_as_the_single_status_write_does()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var viaBulk = await ws.CreateLeadAsync(new { email = "r1@x.io", firstName = "R", company = "Acme" });
+        var viaPut = await ws.CreateLeadAsync(new { email = "r2@x.io", firstName = "R", company = "Acme" });
+        var closed = await ws.CreateLeadAsync(new { email = "r3@x.io", firstName = "R", company = "Acme" });
+        (await ws.Full.PutJsonAsync($"/api/leads/{closed.Id()}/status", new { status = "qualified" })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ws.Full.PutJsonAsync($"/api/leads/{viaPut.Id()}/status", new { status = "qualified" })).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var done = await RunAsync(ws, await StartAsync(ws, new { filter = new { search = "r1@x.io" }, action = "set_status", status = "qualified" }));
+        done["changed"]!.GetValue<long>().ShouldBe(1);
+
+        var bulkLead = await ws.Read.GetObjectAsync($"/api/leads/{viaBulk.Id()}");
+        var putLead = await ws.Read.GetObjectAsync($"/api/leads/{viaPut.Id()}");
+        bulkLead["status"]!.GetValue<string>().ShouldBe("qualified");
+        bulkLead["score"]!.GetValue<int>().ShouldBe(putLead["score"]!.GetValue<int>());
+        bulkLead["score"]!.GetValue<int>().ShouldBeGreaterThan(viaBulk["score"]!.GetValue<int>());
+        (await api.ScalarAsync<short>("SELECT score FROM leads.leads WHERE id = @Id", new { Id = viaBulk.Uuid() }))
+            .ShouldBe((short)bulkLead["score"]!.GetValue<int>());
+        // The same timeline as the single write: status_changed, then score_changed with the same from/to and reasons.
+        string Strip(string data) => System.Text.Json.Nodes.JsonNode.Parse(data)!.AsObject().Where(p => p.Key != "bulkId")
+            .Aggregate(new JsonObject(), (o, p) => { o[p.Key] = p.Value?.DeepClone(); return o; }).ToJsonString();
+        foreach (var type in new[] { "status_changed", "score_changed" })
+        {
+            var events = await EventsAsync(ws, type);
+            var bulk = events.Single(e => e.LeadId == viaBulk.Uuid());
+            bulk.Data.ShouldContain("bulkId");
+            Strip(bulk.Data).ShouldBe(Strip(events.Single(e => e.LeadId == viaPut.Uuid()).Data));
+        }
+    }
+
+    [Fact]
     public async Task Set_status_by_filter_changes_the_matched_leads_once_each_with_their_usual_events_and_leaves_later_leads_alone()
     {
         var ws = await api.CreateWorkspaceAsync();
