@@ -9,7 +9,7 @@ internal sealed record Pagination(int Page, int Limit, long Total, long Pages);
 
 internal sealed record Response(IReadOnlyList<ImportView> Data, Pagination Pagination);
 
-internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response>
+internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<PageQuery, Response>
 {
     public override void Configure()
     {
@@ -21,7 +21,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response
         });
     }
 
-    public override async Task HandleAsync(Request r, CancellationToken ct)
+    public override async Task HandleAsync(PageQuery r, CancellationToken ct)
     {
         var ws = HttpContext.Caller().WorkspaceId;
         int page = r.PageNumber, limit = r.PageSize;

@@ -1,10 +1,10 @@
 using FastEndpoints;
 using FluentValidation;
 
-namespace Modules.Import.Features.ListImports;
+namespace Modules.Import.Features;
 
-/// <summary>Paged like the lead list: <c>page</c> ≥ 1 (default 1), <c>limit</c> 1–100 (default 20; more is a 400, not clamped).</summary>
-internal sealed class Request
+/// <summary>The query of the module's paged lists (imports, bulk actions), paged like the lead list: <c>page</c> ≥ 1 (default 1), <c>limit</c> 1–100 (default 20; more is a 400, not clamped).</summary>
+internal sealed class PageQuery
 {
     public string? Page { get; init; }
     public string? Limit { get; init; }
@@ -12,7 +12,7 @@ internal sealed class Request
     public int PageNumber => Page is null ? 1 : int.Parse(Page, System.Globalization.CultureInfo.InvariantCulture);
     public int PageSize => Limit is null ? 20 : int.Parse(Limit, System.Globalization.CultureInfo.InvariantCulture);
 
-    internal sealed class Validator : Validator<Request>
+    internal sealed class Validator : Validator<PageQuery>
     {
         public Validator()
         {
