@@ -18,17 +18,18 @@ public static class Invariants
             SELECT count(*) FROM leads.merged_leads m LEFT JOIN leads.leads l ON l.id = m.merged_into
             WHERE m.workspace_id = @Id AND l.id IS NULL AND NOT EXISTS (SELECT 1 FROM leads.merged_leads x WHERE x.id = m.merged_into)
             """, new { ws.Id })).ShouldBe(0, "a tombstone points nowhere");
-        // Groups are one level deep and acyclic: a duplicate's primary is itself a primary.
+        // Groups (the truth: duplicates.group_members) are one level deep and acyclic: a duplicate's primary is a primary.
         (await db.ExecuteScalarAsync<long>("""
-            SELECT count(*) FROM leads.leads d JOIN leads.leads p ON p.id = d.duplicate_of
-            WHERE d.workspace_id = @Id AND p.duplicate_of IS NOT NULL
+            SELECT count(*) FROM duplicates.group_members d JOIN duplicates.group_members p ON p.lead_id = d.primary_id
+            WHERE d.workspace_id = @Id
             """, new { ws.Id })).ShouldBe(0, "a duplicate points at a duplicate");
         // No lead hangs under a lead it was dismissed against (spec §10).
         (await db.ExecuteScalarAsync<long>("""
             SELECT count(*) FROM duplicates.dismissed_pairs dp
-            JOIN leads.leads l ON (l.id = dp.lead_a AND l.duplicate_of = dp.lead_b) OR (l.id = dp.lead_b AND l.duplicate_of = dp.lead_a)
+            JOIN duplicates.group_members g ON (g.lead_id = dp.lead_a AND g.primary_id = dp.lead_b) OR (g.lead_id = dp.lead_b AND g.primary_id = dp.lead_a)
             WHERE dp.workspace_id = @Id
             """, new { ws.Id })).ShouldBe(0, "a dismissed pair is flagged again");
+        await AssertFlagCopyAsync(api, ws);
         // Every merge record (spec §10) is of a lead that is merged away now, whose events are still kept.
         (await db.ExecuteScalarAsync<long>("""
             SELECT count(*) FROM duplicates.merges m
@@ -45,6 +46,28 @@ public static class Invariants
         // Counters agree with the rows.
         (await db.ExecuteScalarAsync<long>("SELECT coalesce(sum(n), 0) FROM leads.lead_counts WHERE workspace_id = @Id", new { ws.Id }))
             .ShouldBe(await db.ExecuteScalarAsync<long>("SELECT count(*) FROM leads.leads WHERE workspace_id = @Id", new { ws.Id }));
+    }
+
+    /// <summary>
+    /// The list's flag (<c>leads.leads.duplicate_of</c>) is an exact copy of the group truth (<c>duplicates.group_members</c>):
+    /// every flagged lead has its membership row with the same primary, every membership row is of a live lead of the
+    /// workspace flagged with that primary, and every primary is live.
+    /// </summary>
+    public static async Task AssertFlagCopyAsync(ApiFactory api, TestWorkspace ws)
+    {
+        await using var db = await api.OpenDbAsync();
+        var diff = (await db.QueryAsync<string>("""
+            SELECT coalesce(l.id, g.lead_id)::text || ' flag=' || coalesce(l.duplicate_of::text, '-') || ' truth=' || coalesce(g.primary_id::text, '-')
+            FROM (SELECT id, duplicate_of FROM leads.leads WHERE workspace_id = @Id AND duplicate_of IS NOT NULL) l
+            FULL JOIN (SELECT lead_id, primary_id FROM duplicates.group_members WHERE workspace_id = @Id) g ON g.lead_id = l.id
+            WHERE l.duplicate_of IS DISTINCT FROM g.primary_id
+            UNION ALL
+            SELECT g.lead_id::text || ' member of another workspace or a dead primary'
+            FROM duplicates.group_members g LEFT JOIN leads.leads p ON p.id = g.primary_id AND p.workspace_id = g.workspace_id
+            JOIN leads.leads d ON d.id = g.lead_id
+            WHERE g.workspace_id = @Id AND (p.id IS NULL OR d.workspace_id <> g.workspace_id)
+            """, new { ws.Id })).ToList();
+        diff.ShouldBeEmpty("the list's duplicate flag differs from the group truth");
     }
 
     /// <summary>

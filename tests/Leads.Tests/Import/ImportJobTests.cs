@@ -133,9 +133,9 @@ public sealed class ImportJobTests(ApiFactory api) : IClassFixture<ApiFactory>
         await using var db = await api.OpenDbAsync();
         const string shape = """
             SELECT string_agg(coalesce((SELECT n FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS n FROM leads.leads WHERE workspace_id = @Ws) r
-                                        WHERE r.id = l.duplicate_of), 0) || ':' || coalesce(array_to_string(l.duplicate_matched_on, '+'), '')
+                                        WHERE r.id = l.duplicate_of), 0) || ':' || coalesce(array_to_string(g.matched_on, '+'), '')
                              , ' ' ORDER BY l.created_at, l.id)
-            FROM leads.leads l WHERE l.workspace_id = @Ws
+            FROM leads.leads l LEFT JOIN duplicates.group_members g ON g.lead_id = l.id WHERE l.workspace_id = @Ws
             """;
         var imported = await db.ExecuteScalarAsync<string>(shape, new { Ws = ws.Id });
         var single = await db.ExecuteScalarAsync<string>(shape, new { Ws = api2.Id });
@@ -313,9 +313,9 @@ public sealed class ImportJobTests(ApiFactory api) : IClassFixture<ApiFactory>
         imported["channel"]!.GetValue<string>().ShouldBe("import");
 
         const string keys = """
-            SELECT email_norm || '|' || coalesce(phone_e164, '-') || '|' || score || '|' || created_score || '|' || array_to_string(duplicate_matched_on, ',')
+            SELECT email_norm || '|' || coalesce(phone_e164, '-') || '|' || score || '|' || created_score || '|' || array_to_string(g.matched_on, ',')
                    || '|' || metadata::text || '|' || status
-            FROM leads.leads WHERE id = @Id
+            FROM leads.leads l LEFT JOIN duplicates.group_members g ON g.lead_id = l.id WHERE l.id = @Id
             """;
         (await api.ScalarAsync<string>(keys, new { Id = imported.Uuid() })).ShouldBe(await api.ScalarAsync<string>(keys, new { Id = created.Uuid() }));
         var csvEvents = (await viaCsv.Read.GetObjectAsync($"/api/leads/{imported.Id()}/events"))["data"]!.AsArray();

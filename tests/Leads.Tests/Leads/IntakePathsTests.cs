@@ -133,8 +133,9 @@ public sealed class IntakePathsTests(ApiFactory api) : IClassFixture<ApiFactory>
             string? PhoneE164, string? Company, string? Notes, string Metadata, int Score, int CreatedScore, bool HasSource, string Status,
             Guid? DuplicateOf, string? MatchedOn)>("""
             SELECT id, email, email_norm, first_name, last_name, phone, phone_e164, company, notes, metadata::text, score::int,
-                   created_score::int, source_id IS NOT NULL, status, duplicate_of, array_to_string(duplicate_matched_on, ',')
-            FROM leads.leads WHERE workspace_id = @WorkspaceId ORDER BY created_at, id
+                   created_score::int, source_id IS NOT NULL, status, g.primary_id, array_to_string(g.matched_on, ',')
+            FROM leads.leads l LEFT JOIN duplicates.group_members g ON g.lead_id = l.id
+            WHERE l.workspace_id = @WorkspaceId ORDER BY created_at, id
             """, new { WorkspaceId = workspaceId })).ToList();
         var position = rows.Select((r, i) => (r.Id, i)).ToDictionary(x => x.Id, x => x.i);
         var events = (await db.QueryAsync<(Guid LeadId, string Type, string Data)>("""

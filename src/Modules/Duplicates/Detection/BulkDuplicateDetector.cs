@@ -41,6 +41,9 @@ internal sealed class BulkDuplicateDetector : IBulkDuplicateDetector
 
     private static readonly IReadOnlySet<(Guid, Guid)> NoPairs = new HashSet<(Guid, Guid)>();
 
+    public Task RecordGroupsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, IReadOnlyList<(Guid LeadId, DuplicateMatch Match)> flagged,
+        CancellationToken ct) => Groups.GroupMembers.RecordBatchAsync(conn, tx, workspaceId, flagged, ct);
+
     public Task LockWorkspaceAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, CancellationToken ct) =>
         WorkspaceIntakeLock.ExclusiveAsync(conn, tx, workspaceId, ct);
 

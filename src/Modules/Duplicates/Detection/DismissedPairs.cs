@@ -41,7 +41,7 @@ internal static class DismissedPairs
     public static Task RecordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid x, Guid y, CancellationToken ct)
         => conn.ExecuteAsync(new CommandDefinition(RecordSql, new { X = x, Y = y, WorkspaceId = workspaceId }, tx, cancellationToken: ct));
 
-    private const string RepointedPartnersSql = "SELECT id FROM leads.v_leads WHERE duplicate_of = @Primary AND id = ANY(@Partners)";
+    private const string RepointedPartnersSql = "SELECT lead_id FROM duplicates.group_members WHERE primary_id = @Primary AND lead_id = ANY(@Partners)";
 
     /// <summary>
     /// After a merge or a delete moved a group under <paramref name="primaryId"/>: any lead of it dismissed against that
@@ -55,7 +55,7 @@ internal static class DismissedPairs
         var moved = await conn.QueryAsync<Guid>(new CommandDefinition(RepointedPartnersSql, new { Primary = primaryId, Partners = partners.ToArray() }, tx, cancellationToken: ct));
         foreach (var id in moved)
         {
-            await DuplicateLinks.PromoteAsync(conn, tx, id, ct);
+            await Groups.GroupMembers.SetAsync(conn, tx, workspaceId, id, null, null, ct);
             await LeadEvents.AppendAsync(conn, tx, workspaceId, id, LeadEvents.DuplicateCleared,
                 new { primaryId = TypeId.Format(IdPrefix.Lead, primaryId) }, actor, ct);
         }

@@ -18,6 +18,9 @@ namespace Modules.Duplicates.Detection;
 /// </summary>
 internal sealed class DuplicateDetector : IDuplicateDetector
 {
+    /// <inheritdoc />
+    public string GroupMemberCte => Groups.GroupMembers.IntakeCte;
+
     private const string MatchesSql = """
         SELECT id, email_norm, phone_e164, duplicate_of
         FROM leads.v_leads
@@ -118,6 +121,20 @@ internal sealed class DuplicateDetector : IDuplicateDetector
     /// stands alone as a primary. Same locks as intake, so an edit and an intake of the same person serialise.
     /// </summary>
     public async Task<DuplicateMatch?> RedetectAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, EditedLeadKeys lead, CancellationToken ct)
+    {
+        var match = await DecideAsync(conn, tx, workspaceId, lead, ct);
+        if (match?.PrimaryId == lead.DuplicateOf)
+        {
+            if (match is not null) await Groups.GroupMembers.SetMatchedOnAsync(conn, tx, lead.Id, match.MatchedOn, ct); // the reason may have changed
+            return match;
+        }
+        await Groups.GroupMembers.SetAsync(conn, tx, workspaceId, lead.Id, match?.PrimaryId, match?.MatchedOn, ct);
+        // A primary that joins an older group brings its own duplicates along: groups stay one level deep.
+        if (match is not null && lead.DuplicateOf is null) await Groups.GroupMembers.RepointAsync(conn, tx, workspaceId, lead.Id, match.PrimaryId, ct);
+        return match;
+    }
+
+    private async Task<DuplicateMatch?> DecideAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, EditedLeadKeys lead, CancellationToken ct)
     {
         if (lead.EmailNorm is null && lead.PhoneE164 is null) return null;
         var all = await LockThenMatchAsync(conn, tx, workspaceId, lead.EmailNorm, lead.PhoneE164, ct);

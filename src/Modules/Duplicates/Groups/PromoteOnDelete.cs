@@ -11,9 +11,9 @@ internal sealed class PromoteOnDelete : ILeadDeletionParticipant
     public async Task OnLeadDeletingAsync(NpgsqlConnection conn, NpgsqlTransaction tx, LeadRow lead, CancellationToken ct)
     {
         if (lead.DuplicateOf is not null) return;
-        if (await DuplicateLinks.OldestDuplicateAsync(conn, tx, lead.Id, ct) is not { } heir) return;
-        await DuplicateLinks.PromoteAsync(conn, tx, heir, ct);
-        await DuplicateLinks.RepointAsync(conn, tx, lead.Id, heir, ct);
+        if (await GroupMembers.OldestMemberAsync(conn, tx, lead.Id, ct) is not { } heir) return;
+        await GroupMembers.SetAsync(conn, tx, lead.WorkspaceId, heir, null, null, ct);
+        await GroupMembers.RepointAsync(conn, tx, lead.WorkspaceId, lead.Id, heir, ct);
         // A sibling dismissed against the heir does not hang under it (spec §10).
         await DismissedPairs.KeepApartAsync(conn, tx, lead.WorkspaceId, heir, Actor.System, ct);
     }

@@ -31,19 +31,24 @@ internal static class MergeRecords
         public Guid[] RepointedDuplicates { get; init; } = [];
         public Guid[] RepointedTombstones { get; init; } = [];
         public bool SurvivorWasUnder { get; init; }
+        /// <summary>The absorbed lead's group membership when merged (null: it was a primary).</summary>
+        public Guid? AbsorbedPrimaryId { get; init; }
+        public string[]? AbsorbedMatchedOn { get; init; }
     }
 
     private const string InsertSql = """
         INSERT INTO duplicates.merges (merged_lead_id, workspace_id, survivor_id, merged_at, actor_type, actor_id, actor_name, absorbed,
                                        absorbed_tag_ids, filled_fields, metadata_added, tags_added, repointed_duplicates, repointed_tombstones,
-                                       survivor_was_under)
+                                       survivor_was_under, absorbed_primary_id, absorbed_matched_on)
         VALUES (@MergedLeadId, @WorkspaceId, @SurvivorId, @MergedAt, @ActorType, @ActorId, @ActorName, @Absorbed::jsonb,
-                @AbsorbedTagIds, @FilledFields, @MetadataAdded, @TagsAdded, @RepointedDuplicates, @RepointedTombstones, @SurvivorWasUnder)
+                @AbsorbedTagIds, @FilledFields, @MetadataAdded, @TagsAdded, @RepointedDuplicates, @RepointedTombstones, @SurvivorWasUnder,
+                @AbsorbedPrimaryId, @AbsorbedMatchedOn)
         """;
 
     private const string Columns = """
         merged_lead_id, workspace_id, survivor_id, seq, merged_at, actor_type, actor_id, actor_name, absorbed::text AS absorbed,
-        absorbed_tag_ids, filled_fields, metadata_added, tags_added, repointed_duplicates, repointed_tombstones, survivor_was_under
+        absorbed_tag_ids, filled_fields, metadata_added, tags_added, repointed_duplicates, repointed_tombstones, survivor_was_under,
+        absorbed_primary_id, absorbed_matched_on
         """;
 
     private const string FindSql = $"""

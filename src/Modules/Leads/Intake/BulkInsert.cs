@@ -33,7 +33,6 @@ internal static class BulkInsert
             score                smallint NOT NULL,
             metadata             jsonb    NOT NULL,
             duplicate_of         uuid,
-            duplicate_matched_on text[],
             flag_data            jsonb
         ) ON COMMIT DELETE ROWS
         """;
@@ -42,7 +41,7 @@ internal static class BulkInsert
 
     private const string CopySql = """
         COPY pg_temp.lead_bulk_stage (id, email, email_norm, first_name, last_name, phone, phone_e164, company, notes, score, metadata,
-                                      duplicate_of, duplicate_matched_on, flag_data)
+                                      duplicate_of, flag_data)
         FROM STDIN (FORMAT BINARY)
         """;
 
@@ -51,11 +50,11 @@ internal static class BulkInsert
     private const string InsertSql = """
         INSERT INTO leads.leads (id, workspace_id, email, email_norm, first_name, last_name, phone, phone_e164, company,
                                  status, score, created_score, source_id, notes, metadata, channel, import_id,
-                                 created_actor_type, created_actor_id, created_actor_name, duplicate_of, duplicate_matched_on,
+                                 created_actor_type, created_actor_id, created_actor_name, duplicate_of,
                                  created_at, updated_at)
         SELECT id, @WorkspaceId, email, email_norm, first_name, last_name, phone, phone_e164, company,
                'new', score, score, @SourceId, notes, metadata, @Channel, @ImportId,
-               @ActorType, @ActorId, @ActorName, duplicate_of, duplicate_matched_on,
+               @ActorType, @ActorId, @ActorName, duplicate_of,
                statement_timestamp(), statement_timestamp()
         FROM pg_temp.lead_bulk_stage
         ORDER BY id
@@ -96,11 +95,12 @@ internal static class BulkInsert
             if (leads[i].EmailNorm is { } e) taken.Add("e:" + e);
             if (leads[i].PhoneE164 is { } p) taken.Add("p:" + p);
         }
-        if (!options.DryRun && rows.Count > 0) await InsertAsync(conn, tx, target, rows, ct);
+        if (!options.DryRun && rows.Count > 0) await InsertAsync(conn, tx, detector, target, rows, ct);
         return new IntakeBatchResult(result, rows.Count, duplicates, skipped, [.. taken.Distinct(StringComparer.Ordinal)]);
     }
 
-    private static async Task InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IntakeTarget target, List<Row> rows, CancellationToken ct)
+    private static async Task InsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IBulkDuplicateDetector? detector, IntakeTarget target,
+        List<Row> rows, CancellationToken ct)
     {
         await conn.ExecuteAsync(new CommandDefinition(CreateStageSql, transaction: tx, cancellationToken: ct));
         await conn.ExecuteAsync(new CommandDefinition(TruncateStageSql, transaction: tx, cancellationToken: ct));
@@ -117,7 +117,11 @@ internal static class BulkInsert
         };
         await conn.ExecuteAsync(new CommandDefinition(InsertSql, args, tx, cancellationToken: ct));
         if (rows.Any(l => l.Duplicate is not null))
+        {
             await conn.ExecuteAsync(new CommandDefinition(FlagEventsSql, args, tx, cancellationToken: ct));
+            // The group truth (Duplicates' table); the rows just inserted carry the list's flag copy.
+            await detector!.RecordGroupsAsync(conn, tx, target.WorkspaceId, [.. rows.Where(r => r.Duplicate is not null).Select(r => (r.Id, r.Duplicate!))], ct);
+        }
     }
 
     private static async Task StageAsync(NpgsqlConnection conn, List<Row> leads, CancellationToken ct)
@@ -141,12 +145,10 @@ internal static class BulkInsert
             if (b.Duplicate is { } d)
             {
                 await copy.WriteAsync(d.PrimaryId, NpgsqlDbType.Uuid, ct);
-                await copy.WriteAsync(d.MatchedOn, NpgsqlDbType.Array | NpgsqlDbType.Text, ct);
                 await copy.WriteAsync(FlagData(d), NpgsqlDbType.Jsonb, ct);
             }
             else
             {
-                await copy.WriteNullAsync(ct);
                 await copy.WriteNullAsync(ct);
                 await copy.WriteNullAsync(ct);
             }

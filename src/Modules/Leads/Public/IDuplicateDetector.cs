@@ -16,8 +16,17 @@ public interface IDuplicateDetector
         string? emailNorm, string? phoneE164, CancellationToken ct);
 
     /// <summary>
-    /// Where an edited lead belongs now that its match keys changed (spec §9): the primary it should hang under, or null
-    /// when it should be a primary. Called inside the edit's transaction with the lead locked and its new keys.
+    /// The Duplicates module's group row for a lead single intake flags, as one more common table expression of intake's
+    /// insert statement (so a repeat costs no extra round trip). Starts with <c>, name AS (</c>; uses the insert's
+    /// parameters <c>@Id</c>, <c>@WorkspaceId</c>, <c>@DuplicateOf</c> (null: nothing is written) and <c>@MatchedOn</c>.
+    /// </summary>
+    string GroupMemberCte { get; }
+
+    /// <summary>
+    /// Regroups an edited lead whose match keys changed (spec §9): decides the primary it should hang under (null: it
+    /// should be a primary) and records the change — the group truth and the list's flag — in the edit's transaction
+    /// (a primary joining an older group brings its own duplicates along). Called with the lead locked and its new keys;
+    /// answers the match, for the caller's events.
     /// </summary>
     Task<DuplicateMatch?> RedetectAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, EditedLeadKeys lead, CancellationToken ct);
 }

@@ -52,9 +52,7 @@ public static class LeadMerge
                   s.duplicate_of;
 
         SELECT count(*)::int FROM leads.events WHERE lead_id = ANY ({LeadEvents.TimelineLeadIdsSql("@Duplicate")});
-        """;
 
-    private const string TombstoneSql = """
         UPDATE leads.merged_leads SET merged_into = @Survivor WHERE merged_into = @Duplicate RETURNING id;
         INSERT INTO leads.merged_leads (id, workspace_id, merged_into) VALUES (@Duplicate, @WorkspaceId, @Survivor);
         DELETE FROM leads.leads WHERE id = @Duplicate;
@@ -63,7 +61,8 @@ public static class LeadMerge
     /// <param name="Survivor">The survivor's row after the fold (still locked), for rescoring.</param>
     /// <param name="EventsMoved">The duplicate's timeline events (its own and those of leads merged into it), now the survivor's.</param>
     /// <param name="Before">The duplicate before the fold: its whole row, to keep for an unmerge (<see cref="RestoreAsync"/>).</param>
-    public sealed record Folded(string[] FilledFields, int EventsMoved, LeadRow Survivor, AbsorbedLead Before);
+    /// <param name="RepointedTombstones">Older tombstones that pointed at the duplicate and now point at the survivor (an unmerge points them back).</param>
+    public sealed record Absorbed(string[] FilledFields, int EventsMoved, LeadRow Survivor, AbsorbedLead Before, Guid[] RepointedTombstones);
 
     /// <summary>A merged-away lead as it was when merged (its <c>leads.leads</c> row as JSON) and the metadata keys it gave the survivor.</summary>
     public sealed class AbsorbedLead
@@ -72,8 +71,13 @@ public static class LeadMerge
         public string[] MetadataAdded { get; init; } = [];
     }
 
-    /// <summary>Folds the duplicate's fields, notes and metadata into the survivor and counts the events it brings.</summary>
-    public static async Task<Folded> FoldAsync(NpgsqlConnection conn, NpgsqlTransaction tx, LeadRow survivor, LeadRow duplicate, CancellationToken ct)
+    /// <summary>
+    /// Absorbs the duplicate into the survivor, one round trip: its fields fill the survivor's empty ones, notes and metadata
+    /// fold in, its row is deleted and a tombstone (older ones re-pointed, so they stay one level deep) puts its events on the
+    /// survivor's timeline. Answers what a merge record needs. Both rows must be locked by the caller, and nothing else may
+    /// still reference the duplicate's row (the Duplicates module re-points its group first).
+    /// </summary>
+    public static async Task<Absorbed> AbsorbAsync(NpgsqlConnection conn, NpgsqlTransaction tx, LeadRow survivor, LeadRow duplicate, CancellationToken ct)
     {
         if (survivor.Notes is { } sn && duplicate.Notes is { } dn && CodePoints(sn) + 2 + CodePoints(dn) > MaxMergedNotes)
             throw new ApiProblemException(422, "merge_notes_too_long", "Merged notes would be too long",
@@ -91,31 +95,24 @@ public static class LeadMerge
         Fill("notes", survivor.Notes, duplicate.Notes);
 
         await using var grid = await conn.QueryMultipleAsync(new CommandDefinition(FoldSql,
-            new { Survivor = survivor.Id, Duplicate = duplicate.Id }, tx, cancellationToken: ct));
+            new { WorkspaceId = survivor.WorkspaceId, Survivor = survivor.Id, Duplicate = duplicate.Id }, tx, cancellationToken: ct));
         var before = await grid.ReadSingleAsync<AbsorbedLead>();
         var folded = await grid.ReadSingleAsync<LeadRow>();
         var eventsMoved = await grid.ReadSingleAsync<int>();
+        Guid[] tombstones = [.. await grid.ReadAsync<Guid>()];
         // The merged metadata is the union of both key sets: it has more keys than the survivor had iff the duplicate added one.
         if (folded.MetadataKeys > survivor.MetadataKeys) filled.Add("metadata");
-        return new Folded([.. filled], eventsMoved, folded, before);
+        return new Absorbed([.. filled], eventsMoved, folded, before, tombstones);
     }
 
-    /// <summary>
-    /// Deletes the duplicate's row and leaves a tombstone pointing at the survivor (re-pointing older tombstones
-    /// too, so they stay one level deep). The duplicate's event rows stay: the tombstone puts them on the survivor's timeline.
-    /// Answers the older tombstones it re-pointed (an unmerge points them back).
-    /// </summary>
-    public static async Task<Guid[]> RetireAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid duplicateId, Guid survivorId, CancellationToken ct) =>
-        [.. await conn.QueryAsync<Guid>(new CommandDefinition(TombstoneSql, new { WorkspaceId = workspaceId, Duplicate = duplicateId, Survivor = survivorId }, tx, cancellationToken: ct))];
-
     // Undo (spec §10), one round trip: the tombstone goes, the row comes back exactly as kept — except an assignee no
-    // longer a member (none) and a primary that is no longer a live primary (then it stands alone) — older tombstones
+    // longer a member (none) and its duplicate flag, which the Duplicates module decides (@DuplicateOf) — older tombstones
     // point back at it, and the survivor gives back what the fold gave it unless it changed since: a filled field still
     // equal to the restored lead's value empties again, the appended notes block comes off, an added metadata key still
     // holding the restored lead's value goes.
     // Every stored column (the generated phone_digits and search_text follow). UnmergeTests compares the whole row
     // before the merge and after the unmerge, so a column added later and missing here fails a test.
-    private const string RestoredColumns = "id, workspace_id, email, first_name, last_name, phone, company, email_norm, phone_e164, status, score, source_id, assigned_to, notes, metadata, channel, import_id, created_actor_type, created_actor_id, created_actor_name, created_score, duplicate_of, duplicate_matched_on, created_at, updated_at";
+    private const string RestoredColumns = "id, workspace_id, email, first_name, last_name, phone, company, email_norm, phone_e164, status, score, source_id, assigned_to, notes, metadata, channel, import_id, created_actor_type, created_actor_id, created_actor_name, created_score, duplicate_of, created_at, updated_at";
 
     private static readonly string RestoredColumnsOfR = string.Join(", ", RestoredColumns.Split(", ").Select(c => "r." + c));
 
@@ -123,13 +120,11 @@ public static class LeadMerge
         INSERT INTO leads.leads ({RestoredColumns})
         SELECT {RestoredColumnsOfR}
         FROM (SELECT @Row::jsonb AS j) k
-        LEFT JOIN leads.leads p ON p.id = (k.j->>'duplicate_of')::uuid AND p.duplicate_of IS NULL AND p.workspace_id = @WorkspaceId
         CROSS JOIN LATERAL jsonb_populate_record(NULL::leads.leads, k.j || jsonb_build_object(
             'assigned_to', CASE WHEN EXISTS (SELECT 1 FROM access.v_members m
                                              WHERE m.id = (k.j->>'assigned_to')::uuid AND m.workspace_id = @WorkspaceId AND NOT m.deleted)
                                 THEN k.j->'assigned_to' ELSE 'null'::jsonb END,
-            'duplicate_of', CASE WHEN p.id IS NOT NULL THEN k.j->'duplicate_of' ELSE 'null'::jsonb END,
-            'duplicate_matched_on', CASE WHEN p.id IS NOT NULL THEN k.j->'duplicate_matched_on' ELSE 'null'::jsonb END)) r;
+            'duplicate_of', to_jsonb(@DuplicateOf::uuid))) r;
 
         -- The tombstone goes after the row is back: the change feed's trigger on the insert sees it and announces a
         -- restore (lead.unmerged), not a new lead (migration 0091).
@@ -165,18 +160,19 @@ public static class LeadMerge
     public sealed record GivenBack(string AbsorbedRow, string[] FilledFields, string[] MetadataAdded, Guid[] RepointedTombstones);
 
     /// <summary>
-    /// Undoes <see cref="FoldAsync"/> and <see cref="RetireAsync"/> (spec §10, unmerge): the merged-away lead comes back
+    /// Undoes <see cref="AbsorbAsync"/> (spec §10, unmerge): the merged-away lead comes back
     /// with its ID, fields, status, notes, metadata, score, channel and times as they were (its events never moved), and
     /// the survivor gives back what the fold gave it unless changed since. Answers the survivor (still locked) for rescoring.
-    /// The caller holds the survivor's lock.
+    /// The caller holds the survivor's lock. <paramref name="duplicateOf"/> is the restored lead's duplicate flag (a live
+    /// primary, or null), decided by the Duplicates module, which records the group in the same transaction.
     /// </summary>
     public static async Task<LeadRow> RestoreAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid survivorId, Guid restoredId,
-        GivenBack given, CancellationToken ct)
+        GivenBack given, Guid? duplicateOf, CancellationToken ct)
     {
         await using var grid = await conn.QueryMultipleAsync(new CommandDefinition(RestoreSql, new
         {
             WorkspaceId = workspaceId, Survivor = survivorId, Restored = restoredId, Row = given.AbsorbedRow,
-            Filled = given.FilledFields, given.MetadataAdded, Tombstones = given.RepointedTombstones,
+            Filled = given.FilledFields, given.MetadataAdded, Tombstones = given.RepointedTombstones, DuplicateOf = duplicateOf,
         }, tx, cancellationToken: ct));
         return await grid.ReadSingleAsync<LeadRow>();
     }

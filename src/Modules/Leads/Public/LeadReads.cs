@@ -10,13 +10,14 @@ public static class LeadReads
 {
     // The full lead's columns over a lead row `l` (with its xmin), its source and its assignee; shared with the insert
     // that answers a creation from its own RETURNING. Member names come through Access's published view; a removed
-    // member's leads are already unassigned.
+    // member's leads are already unassigned. duplicateOf {id, matchedOn} is the Duplicates module's truth (its published
+    // view, joined as `g`); isDuplicate is the list's flag, a copy of it kept in the same transaction.
     internal const string DetailFromSql = """
         SELECT l.id, l.first_name, l.last_name, l.email, l.phone, l.company, l.status, l.score,
                l.duplicate_of IS NOT NULL AS is_duplicate, l.created_at, l.phone_e164, l.notes, l.metadata, l.channel, l.updated_at, l.xmin::text::bigint AS version,
                s.id, s.name, CASE WHEN s.deleted_at IS NOT NULL THEN true END AS deleted,
                m.id, m.name,
-               l.duplicate_of AS id, coalesce(l.duplicate_matched_on, '{}') AS matched_on
+               g.primary_id AS id, coalesce(g.matched_on, '{}') AS matched_on
         """;
 
     internal const string DetailJoinsSql = """
@@ -24,10 +25,15 @@ public static class LeadReads
         LEFT JOIN access.v_members m ON m.id = l.assigned_to
         """;
 
+    internal const string GroupJoinSql = """
+        LEFT JOIN duplicates.v_group_members g ON g.lead_id = l.id
+        """;
+
     private const string DetailSql = $"""
         {DetailFromSql}
         FROM leads.leads l
         {DetailJoinsSql}
+        {GroupJoinSql}
         WHERE l.id = @LeadId AND l.workspace_id = @WorkspaceId;
 
         SELECT tag_id AS id, name FROM tags.v_lead_tags WHERE lead_id = @LeadId ORDER BY lower(name), tag_id;

@@ -61,48 +61,29 @@ public static class LeadWriter
     }
 }
 
-/// <summary>Duplicate-group links on lead rows, written for the Duplicates module (which owns the policy).</summary>
-public static class DuplicateLinks
+/// <summary>
+/// The list's denormalised duplicate flag (<c>leads.leads.duplicate_of</c>), a copy of the Duplicates module's group truth
+/// (its group members table) that the list filter, the counters and the change log key on. Duplicates calls this
+/// in the same transaction as every group change it makes, with the leads it changed and their new primary (null: a
+/// primary), so the copy equals the truth at every commit.
+/// </summary>
+public static class LeadDuplicateFlags
 {
-    private const string PromoteSql = """
-        UPDATE leads.leads SET duplicate_of = NULL, duplicate_matched_on = NULL, updated_at = now() WHERE id = @Id
+    private const string SetSql = """
+        UPDATE leads.leads l SET duplicate_of = f.primary_id, updated_at = now()
+        FROM unnest(@Ids::uuid[], @Primaries::uuid[]) f(id, primary_id)
+        WHERE l.id = f.id AND l.workspace_id = @WorkspaceId AND l.duplicate_of IS DISTINCT FROM f.primary_id
         """;
 
-    // matchedOn is recomputed against the new primary; a member that shared no key with it keeps its old
-    // reason (it is still in the group through the one it matched).
-    private const string RepointSql = """
-        UPDATE leads.leads d
-        SET duplicate_of = @To,
-            duplicate_matched_on = coalesce(nullif(array_remove(ARRAY[
-                    CASE WHEN d.email_norm = p.email_norm THEN 'email' END,
-                    CASE WHEN d.phone_e164 = p.phone_e164 THEN 'phone' END], NULL), '{}'), d.duplicate_matched_on),
-            updated_at = now()
-        FROM leads.leads p
-        WHERE p.id = @To AND d.duplicate_of = @From AND d.id <> @To
-        """;
+    /// <summary>Sets the flag of each lead to its primary (null: it is a primary), in one statement; leads already so flagged are not touched.</summary>
+    public static Task SetAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid[] leadIds, Guid?[] primaryIds, CancellationToken ct)
+    {
+        if (leadIds.Length != primaryIds.Length) throw new ArgumentException("One primary per lead.", nameof(primaryIds));
+        return leadIds.Length == 0 ? Task.CompletedTask
+            : conn.ExecuteAsync(new CommandDefinition(SetSql, new { WorkspaceId = workspaceId, Ids = leadIds, Primaries = primaryIds }, tx, cancellationToken: ct));
+    }
 
-    private const string OldestDuplicateSql = """
-        SELECT id FROM leads.leads WHERE duplicate_of = @Id ORDER BY created_at, id LIMIT 1
-        """;
-
-    public static Task PromoteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid leadId, CancellationToken ct) =>
-        conn.ExecuteAsync(new CommandDefinition(PromoteSql, new { Id = leadId }, tx, cancellationToken: ct));
-
-    /// <summary>Moves every duplicate of <paramref name="from"/> (except <paramref name="to"/> itself) to the primary <paramref name="to"/>.</summary>
-    public static Task<int> RepointAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid from, Guid to, CancellationToken ct) =>
-        conn.ExecuteAsync(new CommandDefinition(RepointSql, new { From = from, To = to }, tx, cancellationToken: ct));
-
-    public static Task<Guid?> OldestDuplicateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid primaryId, CancellationToken ct) =>
-        conn.ExecuteScalarAsync<Guid?>(new CommandDefinition(OldestDuplicateSql, new { Id = primaryId }, tx, cancellationToken: ct));
-
-    private const string LinkSql = """
-        UPDATE leads.leads SET duplicate_of = @PrimaryId,
-               duplicate_matched_on = CASE WHEN @PrimaryId::uuid IS NULL THEN NULL ELSE duplicate_matched_on END,
-               updated_at = now()
-        WHERE id = @Id
-        """;
-
-    /// <summary>Points a lead at another primary (keeping its matchedOn), or makes it a primary (null).</summary>
-    public static Task LinkAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid leadId, Guid? primaryId, CancellationToken ct) =>
-        conn.ExecuteAsync(new CommandDefinition(LinkSql, new { Id = leadId, PrimaryId = primaryId }, tx, cancellationToken: ct));
+    /// <summary>One lead's flag.</summary>
+    public static Task SetAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, Guid leadId, Guid? primaryId, CancellationToken ct) =>
+        SetAsync(conn, tx, workspaceId, [leadId], [primaryId], ct);
 }

@@ -26,4 +26,11 @@ public interface IBulkDuplicateDetector
     /// </param>
     Task<DuplicateMatch?[]> DetectAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid workspaceId,
         IReadOnlyList<BulkMatchKeys> leads, bool skipDuplicates, IReadOnlySet<string>? unwrittenKeys, CancellationToken ct);
+
+    /// <summary>
+    /// Records the groups of the flagged leads of a batch just inserted (their rows already carry the list's flag), in the
+    /// batch's transaction: one statement whatever their number.
+    /// </summary>
+    Task RecordGroupsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, IReadOnlyList<(Guid LeadId, DuplicateMatch Match)> flagged,
+        CancellationToken ct);
 }

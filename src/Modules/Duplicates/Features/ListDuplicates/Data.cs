@@ -5,17 +5,23 @@ namespace Modules.Duplicates.Features.ListDuplicates;
 
 internal static class Data
 {
+    // The group truth (duplicates.group_members), over the live leads.
     private const string LeadSql = """
-        SELECT id, duplicate_of, coalesce(duplicate_matched_on, '{}') AS matched_on
-        FROM leads.v_lead_groups WHERE id = @Id AND workspace_id = @WorkspaceId
+        SELECT l.id, g.primary_id AS duplicate_of, coalesce(g.matched_on, '{}') AS matched_on
+        FROM leads.v_leads l LEFT JOIN duplicates.group_members g ON g.lead_id = l.id
+        WHERE l.id = @Id AND l.workspace_id = @WorkspaceId
         """;
 
     // The other members of the group: for a primary, its duplicates; for a duplicate, its primary and siblings.
     private const string MembersSql = """
-        SELECT l.id, l.duplicate_of IS NULL AS is_primary, coalesce(l.duplicate_matched_on, '{}') AS matched_on
-        FROM leads.v_lead_groups l
-        WHERE l.workspace_id = @WorkspaceId AND l.id <> @Id AND (l.id = @Primary OR l.duplicate_of = @Primary)
-        ORDER BY l.duplicate_of IS NULL DESC, l.created_at, l.id
+        SELECT l.id, true AS is_primary, '{}'::text[] AS matched_on, l.created_at
+        FROM leads.v_leads l
+        WHERE l.id = @Primary AND l.id <> @Id AND l.workspace_id = @WorkspaceId
+        UNION ALL
+        SELECT g.lead_id, false, g.matched_on, l.created_at
+        FROM duplicates.group_members g JOIN leads.v_leads l ON l.id = g.lead_id
+        WHERE g.primary_id = @Primary AND g.lead_id <> @Id AND g.workspace_id = @WorkspaceId
+        ORDER BY is_primary DESC, created_at, id
         """;
 
     // Classes, not positional records: Npgsql reports array columns as System.Array, which Dapper's

@@ -5,7 +5,10 @@ namespace Modules.Duplicates.Features.MarkNotDuplicate;
 
 internal static class Data
 {
-    private const string PrimaryOfSql = "SELECT duplicate_of FROM leads.v_leads WHERE id = @Id AND workspace_id = @WorkspaceId";
+    private const string PrimaryOfSql = """
+        SELECT g.primary_id AS duplicate_of FROM leads.v_leads l LEFT JOIN duplicates.group_members g ON g.lead_id = l.id
+        WHERE l.id = @Id AND l.workspace_id = @WorkspaceId
+        """;
 
     internal sealed record Head(Guid? DuplicateOf);
 

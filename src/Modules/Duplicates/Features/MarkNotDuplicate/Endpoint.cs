@@ -71,7 +71,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, LeadDeta
             if (lead.DuplicateOf != primaryId || first is null || second is null) continue;
 
             await DismissedPairs.RecordAsync(conn, tx, workspaceId, id, primaryId, ct);
-            await DuplicateLinks.PromoteAsync(conn, tx, id, ct);
+            await Groups.GroupMembers.SetAsync(conn, tx, workspaceId, id, null, null, ct);
             var data = new { primaryId = TypeId.Format(IdPrefix.Lead, primaryId), duplicateId = TypeId.Format(IdPrefix.Lead, id) };
             await LeadEvents.AppendAsync(conn, tx, workspaceId, primaryId, LeadEvents.DuplicateDismissed, data, actor, ct);
             var detail = await LeadReads.AppendEventThenDetailAsync(conn, tx, workspaceId, id, LeadEvents.DuplicateDismissed, data, actor, ct)

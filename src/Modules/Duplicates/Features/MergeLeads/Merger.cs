@@ -1,6 +1,7 @@
 using Kernel.Http;
 using Kernel.Ids;
 using Kernel.Security;
+using Modules.Duplicates.Groups;
 using Modules.Duplicates.Merges;
 using Modules.Leads.Public;
 using Modules.Tags.Public;
@@ -36,34 +37,36 @@ internal static class Merger
         var (survivor, duplicate) = first.Id == survivorId ? (first, second) : (second, first);
         LeadVersions.RequireMatch(ifMatch, survivor.Version);
 
-        // Group links: the survivor takes the duplicate's place if it hung under it; the duplicate's own
-        // duplicates move under the survivor's primary (or the survivor), so groups stay one level deep.
+        // Group links (this module's truth, and the list's flag with it): the survivor takes the duplicate's place if it hung
+        // under it; the duplicate's own duplicates move under the survivor's primary (or the survivor), so groups stay one
+        // level deep; the duplicate's own membership goes (the merge record keeps it for an unmerge).
         var survivorPrimary = survivor.DuplicateOf == duplicate.Id ? duplicate.DuplicateOf : survivor.DuplicateOf;
-        var repointed = await Data.DuplicatesOfAsync(conn, tx, duplicate.Id, ct);
-        if (survivor.DuplicateOf == duplicate.Id) await DuplicateLinks.LinkAsync(conn, tx, survivor.Id, survivorPrimary, ct);
-        await DuplicateLinks.RepointAsync(conn, tx, duplicate.Id, survivorPrimary ?? survivor.Id, ct);
+        var (repointed, absorbedGroup) = await GroupMembers.DetachAsync(conn, tx, duplicate.Id, ct);
+        if (survivor.DuplicateOf == duplicate.Id) await GroupMembers.SetAsync(conn, tx, workspaceId, survivor.Id, survivorPrimary, null, ct);
+        if (repointed.Length > 0) await GroupMembers.RepointAsync(conn, tx, workspaceId, duplicate.Id, survivorPrimary ?? survivor.Id, ct);
         await Detection.DismissedPairs.KeepApartAsync(conn, tx, workspaceId, survivorPrimary ?? survivor.Id, actor, ct);
 
-        var folded = await LeadMerge.FoldAsync(conn, tx, survivor, duplicate, ct);
+        // Tags first: the duplicate's tag links go with its row, which the Leads absorb deletes.
         var tags = await TagMerge.AbsorbAsync(conn, tx, duplicate.Id, survivor.Id, ct);
         var tagsAdded = tags.Added;
-        var tombstones = await LeadMerge.RetireAsync(conn, tx, workspaceId, duplicate.Id, survivor.Id, ct);
+        var absorbed = await LeadMerge.AbsorbAsync(conn, tx, survivor, duplicate, ct);
         // What an unmerge needs (spec §10): one row, the duplicate's state as a single JSON value — no event is copied.
         await MergeRecords.InsertAsync(conn, tx, new MergeRecords.Record
         {
             MergedLeadId = duplicate.Id, WorkspaceId = workspaceId, SurvivorId = survivor.Id, MergedAt = clock.GetUtcNow().UtcDateTime,
             ActorType = actor.Type, ActorId = actor.Id, ActorName = actor.Name,
-            Absorbed = folded.Before.Row, AbsorbedTagIds = tags.DuplicateTagIds, FilledFields = folded.FilledFields,
-            MetadataAdded = folded.Before.MetadataAdded, TagsAdded = [.. tagsAdded.Select(t => t.Id)],
-            RepointedDuplicates = repointed, RepointedTombstones = tombstones, SurvivorWasUnder = survivor.DuplicateOf == duplicate.Id,
+            Absorbed = absorbed.Before.Row, AbsorbedTagIds = tags.DuplicateTagIds, FilledFields = absorbed.FilledFields,
+            MetadataAdded = absorbed.Before.MetadataAdded, TagsAdded = [.. tagsAdded.Select(t => t.Id)],
+            RepointedDuplicates = repointed, RepointedTombstones = absorbed.RepointedTombstones, SurvivorWasUnder = survivor.DuplicateOf == duplicate.Id,
+            AbsorbedPrimaryId = absorbedGroup?.PrimaryId, AbsorbedMatchedOn = absorbedGroup?.MatchedOn,
         }, ct);
-        await LeadWriter.RescoreAsync(conn, tx, folded.Survivor, actor, ct);
+        await LeadWriter.RescoreAsync(conn, tx, absorbed.Survivor, actor, ct);
         var result = await LeadReads.AppendEventThenDetailAsync(conn, tx, workspaceId, survivor.Id, LeadEvents.Merged, new
         {
             duplicateId = TypeId.Format(IdPrefix.Lead, duplicate.Id),
-            filledFields = folded.FilledFields,
+            filledFields = absorbed.FilledFields,
             tagsAdded = tagsAdded.Select(t => new { tagId = TypeId.Format(IdPrefix.Tag, t.Id), name = t.Name }),
-            eventsMoved = folded.EventsMoved,
+            eventsMoved = absorbed.EventsMoved,
         }, actor, ct) ?? throw new InvalidOperationException("The survivor vanished inside its own merge.");
         if (dryRun) await tx.RollbackAsync(ct);
         else await tx.CommitAsync(ct);

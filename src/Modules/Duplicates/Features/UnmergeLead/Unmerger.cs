@@ -3,6 +3,7 @@ using Kernel.Http;
 using Kernel.Ids;
 using Kernel.Security;
 using Microsoft.Extensions.Primitives;
+using Modules.Duplicates.Groups;
 using Modules.Duplicates.Merges;
 using Modules.Leads.Public;
 using Modules.Tags.Public;
@@ -19,8 +20,6 @@ namespace Modules.Duplicates.Features.UnmergeLead;
 /// </summary>
 internal static class Unmerger
 {
-    private const string StillUnderSql = "SELECT id FROM leads.v_leads WHERE id = ANY(@Ids) AND duplicate_of = @Primary ORDER BY id";
-
     public static async Task<Response> UnmergeAsync(NpgsqlDataSource db, TimeProvider clock, Guid workspaceId, Guid survivorId, Guid mergedId, Actor actor,
         StringValues ifMatch, CancellationToken ct)
     {
@@ -38,8 +37,11 @@ internal static class Unmerger
             throw new ApiProblemException(409, "unmerge_order", "A later merge must be undone first",
                 $"{TypeId.Format(IdPrefix.Lead, later)} was merged into this lead later; undo that merge first.");
 
+        // The restored lead goes back under its primary if that is still a live primary; else it stands alone.
+        var primary = record.AbsorbedPrimaryId is { } p && await GroupMembers.IsLivePrimaryAsync(conn, tx, workspaceId, p, ct) ? p : (Guid?)null;
         var after = await LeadMerge.RestoreAsync(conn, tx, workspaceId, survivorId, mergedId,
-            new LeadMerge.GivenBack(record.Absorbed, record.FilledFields, record.MetadataAdded, record.RepointedTombstones), ct);
+            new LeadMerge.GivenBack(record.Absorbed, record.FilledFields, record.MetadataAdded, record.RepointedTombstones), primary, ct);
+        if (primary is { } restoredUnder) await GroupMembers.RecordAsync(conn, tx, workspaceId, mergedId, restoredUnder, record.AbsorbedMatchedOn ?? [], ct);
         await TagMerge.UndoAbsorbAsync(conn, tx, mergedId, record.AbsorbedTagIds, survivorId, record.TagsAdded, ct);
         await RelinkAsync(conn, tx, record, survivor, ct);
         await MergeRecords.DeleteAsync(conn, tx, mergedId, ct);
@@ -60,16 +62,11 @@ internal static class Unmerger
     private static async Task RelinkAsync(NpgsqlConnection conn, NpgsqlTransaction tx, MergeRecords.Record record, LeadRow survivor, CancellationToken ct)
     {
         var target = survivor.DuplicateOf ?? survivor.Id;
-        if (record.RepointedDuplicates.Length > 0)
-        {
-            var still = await conn.QueryAsync<Guid>(new CommandDefinition(StillUnderSql,
-                new { Ids = record.RepointedDuplicates, Primary = target }, tx, cancellationToken: ct));
-            foreach (var id in still) await DuplicateLinks.LinkAsync(conn, tx, id, record.MergedLeadId, ct);
-        }
+        await GroupMembers.MoveAsync(conn, tx, record.WorkspaceId, record.RepointedDuplicates, target, record.MergedLeadId, ct);
         if (record.SurvivorWasUnder && survivor.DuplicateOf is null)
         {
-            await DuplicateLinks.LinkAsync(conn, tx, survivor.Id, record.MergedLeadId, ct);
-            await DuplicateLinks.RepointAsync(conn, tx, survivor.Id, record.MergedLeadId, ct);
+            await GroupMembers.SetAsync(conn, tx, record.WorkspaceId, survivor.Id, record.MergedLeadId, null, ct);
+            await GroupMembers.RepointAsync(conn, tx, record.WorkspaceId, survivor.Id, record.MergedLeadId, ct);
         }
     }
 

@@ -18,17 +18,9 @@ internal static class Data
         WHERE id = @Id
         """;
 
-    private const string LinkSql = """
-        UPDATE leads.leads SET duplicate_of = @PrimaryId, duplicate_matched_on = @MatchedOn, updated_at = now() WHERE id = @Id
-        """;
-
     public static Task<Extra> ExtraAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
         conn.QuerySingleAsync<Extra>(new CommandDefinition(ExtraSql, new { Id = id }, tx, cancellationToken: ct));
 
     public static Task UpdateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, object args, CancellationToken ct) =>
         conn.ExecuteAsync(new CommandDefinition(UpdateSql, args, tx, cancellationToken: ct));
-
-    /// <summary>Sets the lead's own group link (null: it is a primary).</summary>
-    public static Task LinkAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, Guid? primaryId, string[]? matchedOn, CancellationToken ct) =>
-        conn.ExecuteAsync(new CommandDefinition(LinkSql, new { Id = id, PrimaryId = primaryId, MatchedOn = matchedOn }, tx, cancellationToken: ct));
 }

@@ -71,25 +71,18 @@ internal sealed class Endpoint(NpgsqlDataSource db, IEnumerable<IDuplicateDetect
         return detail;
     }
 
-    /// <summary>Duplicate detection again for new match keys; the Duplicates module decides, this writes the link and its events.</summary>
+    /// <summary>Duplicate detection again for new match keys; the Duplicates module decides and records the group (and the flag), this writes the events.</summary>
     private async Task RegroupAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, LeadRow lead, DateTime createdAt, Actor actor, CancellationToken ct)
     {
         var detector = detectors.FirstOrDefault();
         if (detector is null) return;
         var match = await detector.RedetectAsync(conn, tx, workspaceId,
             new EditedLeadKeys(lead.Id, createdAt, lead.Email?.ToLowerInvariant(), lead.PhoneE164, lead.DuplicateOf), ct);
-        if (match?.PrimaryId == lead.DuplicateOf)
-        {
-            if (match is not null) await Data.LinkAsync(conn, tx, lead.Id, match.PrimaryId, match.MatchedOn, ct); // matchedOn may have changed
-            return;
-        }
+        if (match?.PrimaryId == lead.DuplicateOf) return;
         if (lead.DuplicateOf is { } old)
             await LeadEvents.AppendAsync(conn, tx, workspaceId, lead.Id, LeadEvents.DuplicateCleared,
                 new { primaryId = TypeId.Format(IdPrefix.Lead, old) }, actor, ct);
-        await Data.LinkAsync(conn, tx, lead.Id, match?.PrimaryId, match?.MatchedOn, ct);
         if (match is null) return;
-        // A primary that joins an older group brings its own duplicates along: groups stay one level deep.
-        if (lead.DuplicateOf is null) await DuplicateLinks.RepointAsync(conn, tx, lead.Id, match.PrimaryId, ct);
         await LeadEvents.AppendAsync(conn, tx, workspaceId, lead.Id, LeadEvents.DuplicateFlagged, LeadEvents.DuplicateFlaggedData(match), actor, ct);
     }
 }
