@@ -36,9 +36,14 @@ SELECT DISTINCT l.id, b.ids[1 + floor(pg_temp.h(l.id, k) * 8)::int], l.workspace
 FROM leads.leads l CROSS JOIN bench_tags b CROSS JOIN (VALUES (1), (2)) AS n(k)
 WHERE l.workspace_id = :'ws' AND pg_temp.h(l.id, 100 + n.k) < CASE n.k WHEN 1 THEN 0.35 ELSE 0.10 END;
 
-UPDATE leads.leads l SET duplicate_of = x.prev, duplicate_matched_on = ARRAY['email']
+UPDATE leads.leads l SET duplicate_of = x.prev
 FROM (SELECT id, lag(id) OVER (ORDER BY created_at, id) AS prev FROM leads.leads WHERE workspace_id = :'ws') x
 WHERE l.id = x.id AND x.prev IS NOT NULL AND pg_temp.h(l.id, 7) < 0.02;
+
+-- The groups' truth (the Duplicates module's table) matching the flag copy just set.
+INSERT INTO duplicates.group_members (lead_id, workspace_id, primary_id, matched_on)
+SELECT id, workspace_id, duplicate_of, ARRAY['email'] FROM leads.leads WHERE workspace_id = :'ws' AND duplicate_of IS NOT NULL
+ON CONFLICT (lead_id) DO UPDATE SET primary_id = EXCLUDED.primary_id, matched_on = EXCLUDED.matched_on;
 
 UPDATE leads.leads SET company = '@' || coalesce(company, 'Formula Inc')
 WHERE workspace_id = :'ws' AND pg_temp.h(id, 8) < 0.005;

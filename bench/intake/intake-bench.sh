@@ -127,7 +127,8 @@ check_workspace() {
   # Each person of the run: exactly one primary, the oldest of its leads; every other lead of it points there, on email and phone.
   local dups
   dups=$(sql -c "
-    WITH run AS (SELECT id, email_norm, phone_e164, duplicate_of, duplicate_matched_on, created_at,
+    WITH run AS (SELECT id, email_norm, phone_e164, duplicate_of, created_at,
+                        (SELECT g.matched_on FROM duplicates.group_members g WHERE g.lead_id = leads.id) AS duplicate_matched_on,
                         first_value(id) OVER (PARTITION BY email_norm ORDER BY created_at, id) AS first_id,
                         count(*) OVER (PARTITION BY email_norm) AS leads_of_person
                  FROM leads.leads WHERE workspace_id = '$ws' AND $RUN)

@@ -198,6 +198,7 @@ if (role.RunsJobs && builder.Configuration.GetValue("Hangfire:Server", true))
         o.WorkerCount = 1;
     });
     builder.Services.AddImportWorker();
+    builder.Services.AddDuplicatesWorker();
     // Webhook deliveries on their own queue and workers: a slow or dead receiver holds one webhook worker for at most
     // its timeout, never an import, an export or the API.
     builder.Services.AddHangfireServer(o =>

@@ -15,6 +15,14 @@ public static class DuplicatesModule
         services.AddSingleton<IBulkDuplicateDetector, BulkDuplicateDetector>();
         services.AddSingleton<ILeadDeletionParticipant, PromoteOnDelete>();
         services.AddSingleton<ILeadDeletionParticipant, ForgetOnDelete>();
+        services.AddSingleton<Merges.MergeRecordRetention>();
+        return services;
+    }
+
+    /// <summary>Where this module's background work runs (worker nodes): pruning merge records past the undo window.</summary>
+    public static IServiceCollection AddDuplicatesWorker(this IServiceCollection services)
+    {
+        services.AddHostedService<Merges.MergeRecordRetentionLoop>();
         return services;
     }
 

@@ -43,7 +43,9 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, Response
         {
             s.Summary = "The merges into a lead that can still be undone";
             s.Description = "Newest first: `{mergedLeadId, mergedAt, undoableUntil, by}` for every lead merged into `:id` and not unmerged since " +
-                            "(an expired one stays listed; undoing it is a 409 `unmerge_expired`). Undo the newest first (`POST /api/leads/:id/unmerge`).";
+                            "(an expired one stays listed, and undoing it is a 409 `unmerge_expired`, until the retention sweep deletes its record — " +
+                            "`Duplicates:MergeRecordRetention`, 30 days by default — after which it is no longer listed). Undo the newest first " +
+                            "(`POST /api/leads/:id/unmerge`).";
         });
     }
 
