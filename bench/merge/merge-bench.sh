@@ -100,12 +100,18 @@ merge() { # index → "code seconds"
 }
 times=()
 for i in $(seq 0 $(( TOTAL - 1 ))); do
-  if [[ $i -eq $WARMUP ]]; then host0=$(ticks "$HOST_PID"); pg0=$(tree_ticks "$PG_PID"); load0=$(cut -d' ' -f1-3 /proc/loadavg); fi
+  if [[ $i -eq $WARMUP ]]; then host0=$(ticks "$HOST_PID"); pg0=$(tree_ticks "$PG_PID"); load0=$(cut -d' ' -f1-3 /proc/loadavg); t0=$(date +%s%N); fi
   out=$(merge "$i"); code=${out% *}; t=${out#* }
   [[ $code == 200 ]] || { cat "$BENCH_DIR/merge.$i.json" >&2; echo "merge $i answered $code" >&2; exit 1; }
   if [[ $i -ge $WARMUP ]]; then times+=("$(awk -v t="$t" 'BEGIN { printf "%.1f", t * 1000 }')"); fi
 done
-host1=$(ticks "$HOST_PID"); pg1=$(tree_ticks "$PG_PID"); load1=$(cut -d' ' -f1-3 /proc/loadavg)
+host1=$(ticks "$HOST_PID"); pg1=$(tree_ticks "$PG_PID"); load1=$(cut -d' ' -f1-3 /proc/loadavg); t1=$(date +%s%N)
+# The host's background work (job servers polling, metrics) burns CPU whatever the merges do, in proportion to wall
+# time, which is long on a loaded machine: measure it over an idle window as long as the merges took, and subtract it.
+window=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+hostI0=$(ticks "$HOST_PID"); pgI0=$(tree_ticks "$PG_PID")
+sleep "$window"
+hostI1=$(ticks "$HOST_PID"); pgI1=$(tree_ticks "$PG_PID")
 
 # 3. Every merge checked (not measured).
 for i in $(seq 0 $(( TOTAL - 1 ))); do
@@ -131,6 +137,7 @@ pick() { sed -n "$1p" <<<"$sorted"; }
 median=$(pick $(( (n + 1) / 2 )))
 echo "merges: $n pairs × $EVENTS events each (grouped=$GROUPED); load avg before $load0, after $load1 ($(nproc) cores)"
 echo "ms: min $(pick 1)  median $median  p95 $(pick $(( (n * 95 + 99) / 100 )))  max $(pick "$n")  (target ≤ 50)"
-awk -v h=$(( host1 - host0 )) -v p=$(( pg1 - pg0 )) -v n="$n" -v hz="$HZ" \
-  'BEGIN { printf "CPU per merge: host %.1f ms, database %.1f ms, total %.1f ms (tick %.0f ms; load-independent)\n", h*1000/hz/n, p*1000/hz/n, (h+p)*1000/hz/n, 1000/hz }'
+awk -v h=$(( host1 - host0 - (hostI1 - hostI0) )) -v p=$(( pg1 - pg0 - (pgI1 - pgI0) )) -v n="$n" -v hz="$HZ" -v w="$window" \
+  -v ih=$(( hostI1 - hostI0 )) -v ip=$(( pgI1 - pgI0 )) \
+  'BEGIN { printf "CPU per merge: host %.1f ms, database %.1f ms, total %.1f ms (less idle background: host %d ms, database %d ms over %.1f s; tick %.0f ms)\n", h*1000/hz/n, p*1000/hz/n, (h+p)*1000/hz/n, ih*1000/hz, ip*1000/hz, w, 1000/hz }'
 if awk -v m="$median" 'BEGIN { exit !(m <= 50) }'; then echo "PASS: median $median ms <= 50 ms"; else echo "FAIL: median $median ms > 50 ms"; exit 1; fi
