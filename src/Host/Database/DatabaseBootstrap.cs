@@ -28,7 +28,7 @@ public sealed class DatabaseBootstrap : IAsyncDisposable
 
         var dataDir = config["Database:DataDirectory"] is { Length: > 0 } d ? d : ".data";
         var name = config["Database:Name"] is { Length: > 0 } n ? n : "leads";
-        var pg = await EmbeddedPostgres.StartAsync(dataDir, log, ct: ct);
+        var pg = await EmbeddedPostgres.StartAsync(dataDir, log, ServerSettings(config), ct);
         try
         {
             await pg.EnsureDatabaseAsync(name, ct);
@@ -39,6 +39,33 @@ public sealed class DatabaseBootstrap : IAsyncDisposable
             throw;
         }
         return new DatabaseBootstrap(pg.ConnectionString(name, maxPoolSize: 100), pg);
+    }
+
+    /// <summary>
+    /// Server settings the embedded cluster starts with (docs/operations.md, "Embedded cluster settings"; measured in
+    /// docs/benchmarks.md, "Intake"): with PostgreSQL's stock 1 GB of WAL and 5 minutes between checkpoints, sustained
+    /// intake checkpoints about every minute, and after each one the first change of every index page writes a
+    /// full-page image (0.3–0.4 per lead, measured). <c>shared_buffers</c> stays stock: 512 MB measured no different
+    /// for intake at 1M leads. Each can be changed or added with
+    /// <c>Database:Server:&lt;name&gt;</c> (e.g. <c>--Database:Server:shared_buffers=2GB</c>); an empty value leaves the
+    /// server's own. Durability stays on: <c>synchronous_commit</c> and <c>fsync</c> are never set here.
+    /// </summary>
+    internal static readonly IReadOnlyDictionary<string, string> DefaultServerSettings = new Dictionary<string, string>
+    {
+        ["max_wal_size"] = "4GB",
+        ["checkpoint_timeout"] = "15min",
+    };
+
+    internal static IReadOnlyDictionary<string, string> ServerSettings(IConfiguration config)
+    {
+        var settings = new Dictionary<string, string>(DefaultServerSettings);
+        foreach (var s in config.GetSection("Database:Server").GetChildren())
+            if (string.IsNullOrWhiteSpace(s.Value)) settings.Remove(s.Key);
+            else settings[s.Key] = s.Value;
+        foreach (var (k, v) in settings)
+            if (!System.Text.RegularExpressions.Regex.IsMatch(k, "^[a-z_][a-z0-9_.]*$") || !System.Text.RegularExpressions.Regex.IsMatch(v, "^[A-Za-z0-9_.:+-]+$"))
+                throw new InvalidOperationException($"Database:Server:{k} = '{v}' is not a server setting pg_ctl can pass on (a name and a plain value).");
+        return settings;
     }
 
     /// <summary>Applies DbUp migrations, then Hangfire's own schema objects into the <c>hangfire</c> schema.</summary>

@@ -15,6 +15,7 @@ public static class AccessModule
     {
         services.AddSingleton<KeyProvisioning>();
         services.AddSingleton<FailedAuthThrottle>();
+        services.AddSingleton<ApiKeyCache>();
         services.AddSingleton<Idempotency.IdempotencySweep>();
         services.AddHostedService(sp => sp.GetRequiredService<Idempotency.IdempotencySweep>());
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)

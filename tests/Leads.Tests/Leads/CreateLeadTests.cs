@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Dapper;
 using Leads.Tests.Infrastructure;
+using Leads.Tests.Sources;
 
 namespace Leads.Tests.Leads;
 
@@ -133,5 +134,39 @@ public sealed class CreateLeadTests(ApiFactory api) : IClassFixture<ApiFactory>
             await db.ExecuteAsync("UPDATE access.workspaces SET default_region = 'GB' WHERE id = @Id", new { ws.Id });
         var lead = await ws.CreateLeadAsync(new { phone = "020 7946 0958" });
         (await api.ScalarAsync<string>("SELECT phone_e164 FROM leads.leads WHERE id = @Id", new { Id = lead.Uuid() })).ShouldBe("+442079460958");
+    }
+
+    // The one-round-trip write prepares a lead with the region it last saw for the workspace and checks it in the
+    // statement that writes: a region changed since is seen by the very next lead.
+    [Fact]
+    public async Task A_changed_default_region_applies_to_the_next_lead()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var us = await ws.CreateLeadAsync(new { phone = "(415) 555-0123" });
+        (await api.ScalarAsync<string>("SELECT phone_e164 FROM leads.leads WHERE id = @Id", new { Id = us.Uuid() })).ShouldBe("+14155550123");
+        await using (var db = await api.OpenDbAsync())
+            await db.ExecuteAsync("UPDATE access.workspaces SET default_region = 'GB' WHERE id = @Id", new { ws.Id });
+        var gb = await ws.CreateLeadAsync(new { phone = "020 7946 0958" });
+        gb.Str("phoneE164").ShouldBe("+442079460958");
+        (await api.ScalarAsync<string>("SELECT phone_e164 FROM leads.leads WHERE id = @Id", new { Id = gb.Uuid() })).ShouldBe("+442079460958");
+        var again = await ws.CreateLeadAsync(new { phone = "020 7946 0959" });
+        again.Str("phoneE164").ShouldBe("+442079460959");
+    }
+
+    [Fact]
+    public async Task A_deleted_or_foreign_source_is_400_after_leads_went_the_fast_way()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var other = await api.CreateWorkspaceAsync();
+        var source = (await ws.CreateSourceAsync()).Str("id");
+        var foreign = (await other.CreateSourceAsync()).Str("id");
+        (await ws.Full.PostJsonAsync("/api/leads", new { email = "a@fast.io", sourceId = source })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await ws.Full.PostJsonAsync("/api/leads", new { email = "b@fast.io", sourceId = source })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        await (await ws.Full.PostJsonAsync("/api/leads", new { email = "c@fast.io", sourceId = foreign }))
+            .ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        (await ws.Full.DeleteAsync($"/api/sources/{source}")).IsSuccessStatusCode.ShouldBeTrue();
+        await (await ws.Full.PostJsonAsync("/api/leads", new { email = "d@fast.io", sourceId = source }))
+            .ShouldBeProblemAsync(HttpStatusCode.BadRequest, "validation_failed");
+        (await api.ScalarAsync<long>("SELECT count(*) FROM leads.leads WHERE workspace_id = @Id", new { ws.Id })).ShouldBe(2);
     }
 }

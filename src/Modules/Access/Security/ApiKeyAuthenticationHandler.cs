@@ -15,7 +15,9 @@ namespace Modules.Access.Security;
 
 /// <summary>
 /// Authenticates <c>X-API-Key: &lt;key&gt;</c> or <c>Authorization: ApiKey &lt;key&gt;</c>. Keys are looked up
-/// by SHA-256 hash on every request (no cache), so a deactivated or deleted key fails on its very next call.
+/// by SHA-256 hash, and a key that authenticated is answered from <see cref="ApiKeyCache"/> for at most
+/// <c>Auth:KeyCacheSeconds</c> (2 s): a key deactivated or deleted (or its member removed) through this node's API fails
+/// on its very next call, elsewhere within that bound; an expiry date is checked on every request.
 /// A key in the query string is never read.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
@@ -23,15 +25,14 @@ internal sealed class ApiKeyAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     StatelessDataSource db,
-    FailedAuthThrottle throttle) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    FailedAuthThrottle throttle,
+    ApiKeyCache cache,
+    TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string HeaderName = "X-API-Key";
     private static readonly object FailureKey = new();
     private static readonly object RetryAfterKey = new();
-
-    private sealed record KeyRow(Guid Id, Guid WorkspaceId, Guid MemberId, string Scope, string Label, byte[] KeyHash,
-        bool Active, DateTime? ExpiresAt, DateTime? LastUsedAt, string Role);
 
     private const string LookupSql = """
         SELECT k.id, k.workspace_id, k.member_id, k.scope, k.label, k.key_hash, k.active, k.expires_at, k.last_used_at, m.role
@@ -74,15 +75,24 @@ internal sealed class ApiKeyAuthenticationHandler(
         if (!ApiKeyFormat.IsWellFormed(key)) return Fail(ProblemCodes.InvalidApiKey, "The API key is malformed.");
 
         var hash = ApiKeyFormat.Hash(key);
-        await using var conn = await db.OpenConnectionAsync(Context.RequestAborted);
-        var row = await LookupAsync(conn, hash, Context.RequestAborted);
-        if (row is null || !CryptographicOperations.FixedTimeEquals(row.KeyHash, hash))
-            return Fail(ProblemCodes.InvalidApiKey, "The API key is not recognised.");
+        var row = cache.Get(hash);
+        if (row is null)
+        {
+            var generation = cache.Generation;
+            await using var conn = await db.OpenConnectionAsync(Context.RequestAborted);
+            row = await LookupAsync(conn, hash, Context.RequestAborted);
+            if (row is null || !CryptographicOperations.FixedTimeEquals(row.KeyHash, hash))
+                return Fail(ProblemCodes.InvalidApiKey, "The API key is not recognised.");
+            if (row.Active) cache.Put(hash, row, generation);
+        }
         if (!row.Active) return Fail(ProblemCodes.ApiKeyInactive, "The API key has been deactivated.");
-        if (row.ExpiresAt is { } exp && exp <= DateTime.UtcNow) return Fail(ProblemCodes.ApiKeyExpired, "The API key has expired.");
+        if (row.ExpiresAt is { } exp && exp <= clock.GetUtcNow().UtcDateTime) return Fail(ProblemCodes.ApiKeyExpired, "The API key has expired.");
 
-        if (row.LastUsedAt is null || row.LastUsedAt < DateTime.UtcNow.AddMinutes(-1))
+        if (cache.ShouldTouch(hash, row.LastUsedAt))
+        {
+            await using var conn = await db.OpenConnectionAsync(Context.RequestAborted);
             await conn.ExecuteAsync(new CommandDefinition(TouchSql, new { row.Id }, cancellationToken: Context.RequestAborted));
+        }
 
         var identity = new ClaimsIdentity(
         [
@@ -100,14 +110,14 @@ internal sealed class ApiKeyAuthenticationHandler(
     /// The key's row by hash. Every authenticated request runs this, so it is prepared: planned once per pooled
     /// connection instead of on each call (planning cost four times the lookup itself).
     /// </summary>
-    private static async Task<KeyRow?> LookupAsync(NpgsqlConnection conn, byte[] hash, CancellationToken ct)
+    private static async Task<ApiKeyCache.Row?> LookupAsync(NpgsqlConnection conn, byte[] hash, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(LookupSql, conn);
         cmd.Parameters.Add(new NpgsqlParameter<byte[]>("Hash", NpgsqlTypes.NpgsqlDbType.Bytea) { TypedValue = hash });
         await cmd.PrepareAsync(ct);
         await using var r = await cmd.ExecuteReaderAsync(System.Data.CommandBehavior.SingleRow, ct);
         if (!await r.ReadAsync(ct)) return null;
-        return new KeyRow(r.GetGuid(0), r.GetGuid(1), r.GetGuid(2), r.GetString(3), r.GetString(4), r.GetFieldValue<byte[]>(5),
+        return new ApiKeyCache.Row(r.GetGuid(0), r.GetGuid(1), r.GetGuid(2), r.GetString(3), r.GetString(4), r.GetFieldValue<byte[]>(5),
             r.GetBoolean(6), r.IsDBNull(7) ? null : r.GetDateTime(7), r.IsDBNull(8) ? null : r.GetDateTime(8), r.GetString(9));
     }
 

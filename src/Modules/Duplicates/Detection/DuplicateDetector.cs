@@ -39,6 +39,34 @@ internal sealed class DuplicateDetector : IDuplicateDetector
         {MatchesSql}
         """;
 
+    // The fast path's guard (IDuplicateDetector.GuardNewLead): the locks of LockThenMatchesSql, and MatchesSql as a
+    // predicate. Null keys take no lock (the functions are strict), so a lead without email and phone takes none, as in
+    // DetectAsync.
+    private const string GuardLockSql = """
+        SELECT pg_advisory_xact_lock_shared(hashtextextended(@DupIntakeKey, 0)),
+               pg_advisory_xact_lock(hashtextextended(@DupKey1, 0)),
+               pg_advisory_xact_lock(hashtextextended(@DupKey2, 0))
+        """;
+
+    private const string GuardNoMatchSql = """
+        NOT EXISTS (SELECT 1 FROM leads.v_leads
+                    WHERE workspace_id = @WorkspaceId
+                      AND ((@DupEmail::text IS NOT NULL AND email_norm = @DupEmail) OR (@DupPhone::text IS NOT NULL AND phone_e164 = @DupPhone)))
+        """;
+
+    public NewLeadGuard GuardNewLead(Guid workspaceId, string? emailNorm, string? phoneE164)
+    {
+        var keys = LockKeys(workspaceId, emailNorm, phoneE164).ToList();
+        return new NewLeadGuard(GuardLockSql, GuardNoMatchSql, new Dictionary<string, object?>
+        {
+            ["DupIntakeKey"] = keys.Count == 0 ? null : WorkspaceIntakeLock.Key(workspaceId),
+            ["DupKey1"] = keys.Count > 0 ? keys[0] : null,
+            ["DupKey2"] = keys.Count > 1 ? keys[1] : null,
+            ["DupEmail"] = emailNorm,
+            ["DupPhone"] = phoneE164,
+        });
+    }
+
     private const string OldestLivePrimarySql = """
         SELECT id FROM leads.v_leads
         WHERE id = ANY(@Ids) AND duplicate_of IS NULL

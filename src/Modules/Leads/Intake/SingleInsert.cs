@@ -42,6 +42,79 @@ internal static class SingleInsert
     private static readonly string NoGroupSql = Sql("");
     private static string? _withGroupSql;
 
+    // The fast path (TryWriteNewAsync): the detector's locks, then one statement that inserts the lead only if the
+    // workspace's region is still the one the lead was prepared with, the source (if any) is a live source of the
+    // workspace, and the lead matches nobody — a new lead with no flag, no event, no C# decision to make.
+    private static string FastSql(NewLeadGuard guard) => $"""
+        {guard.LockSql};
+        WITH go AS (
+            SELECT 1 WHERE coalesce((SELECT default_region FROM access.v_workspaces WHERE id = @WorkspaceId), 'US') = @Region
+              AND (@SourceId::uuid IS NULL OR EXISTS (
+                       SELECT 1 FROM leads.sources WHERE id = @SourceId AND workspace_id = @WorkspaceId AND deleted_at IS NULL))
+              AND {guard.NoMatchSql}
+        ), l AS (
+            INSERT INTO leads.leads (id, workspace_id, email, email_norm, first_name, last_name, phone, phone_e164, company,
+                                     status, score, created_score, source_id, notes, metadata, channel,
+                                     created_actor_type, created_actor_id, created_actor_name)
+            SELECT @Id, @WorkspaceId, @Email, @EmailNorm, @FirstName, @LastName, @Phone, @PhoneE164, @Company,
+                   'new', @Score, @Score, @SourceId, @Notes, @Metadata::jsonb, @Channel,
+                   @ActorType, @ActorId, @ActorName
+            FROM go
+            RETURNING *, xmin
+        )
+        {LeadReads.DetailFromSql}
+        FROM l
+        {LeadReads.DetailJoinsSql}
+        CROSS JOIN (SELECT NULL::uuid AS primary_id, NULL::text[] AS matched_on) g;
+
+        SELECT NULL::uuid AS id, NULL::text AS name WHERE false;
+        """;
+
+    // One text per guard text (in practice one): built once, so Npgsql's automatic preparation sees the same statements.
+    private static (NewLeadGuard Guard, string Sql)? _fastSql;
+
+    /// <summary>
+    /// A lone new lead in ONE round trip and its own transaction (autocommit on <paramref name="conn"/>, which must have
+    /// none open): the statements of one command run in one implicit transaction that commits when they all succeed.
+    /// Returns the lead as committed, or null when nothing was written because the lead matches an existing lead, the
+    /// workspace's region is no longer <paramref name="region"/>, or the source is not a live source of the workspace —
+    /// the caller then runs the ordinary path (<see cref="WriteAsync"/>), which decides those cases exactly as before.
+    /// </summary>
+    public static async Task<LeadDetail?> TryWriteNewAsync(NpgsqlConnection conn, IDuplicateDetector detector, IntakeTarget target,
+        NormalizedLead lead, int score, string region, CancellationToken ct)
+    {
+        var guard = detector.GuardNewLead(target.WorkspaceId, lead.EmailNorm, lead.PhoneE164);
+        var cached = _fastSql;
+        string sql;
+        if (cached is { } c && c.Guard.LockSql == guard.LockSql && c.Guard.NoMatchSql == guard.NoMatchSql) sql = c.Sql;
+        else _fastSql = (guard, sql = FastSql(guard));
+        var args = new DynamicParameters(new
+        {
+            Id = Guid.CreateVersion7(),
+            target.WorkspaceId,
+            Region = region,
+            lead.Email,
+            lead.EmailNorm,
+            lead.FirstName,
+            lead.LastName,
+            lead.Phone,
+            lead.PhoneE164,
+            lead.Company,
+            Score = score,
+            target.SourceId,
+            lead.Notes,
+            Metadata = lead.MetadataJson,
+            target.Channel,
+            ActorType = target.Actor.Type,
+            ActorId = target.Actor.Id,
+            ActorName = target.Actor.Name,
+        });
+        args.AddDynamicParams(guard.Parameters);
+        await using var grid = await conn.QueryMultipleAsync(new CommandDefinition(sql, args, cancellationToken: ct));
+        await grid.ReadAsync(); // the locks
+        return LeadReads.ReadDetail(grid);
+    }
+
     public static async Task<LeadDetail> WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IDuplicateDetector? detector,
         IntakeTarget target, NormalizedLead lead, int score, CancellationToken ct)
     {

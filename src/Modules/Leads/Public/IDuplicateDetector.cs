@@ -29,7 +29,23 @@ public interface IDuplicateDetector
     /// answers the match, for the caller's events.
     /// </summary>
     Task<DuplicateMatch?> RedetectAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, EditedLeadKeys lead, CancellationToken ct);
+
+    /// <summary>
+    /// The same locks and look as <see cref="DetectAsync"/>, for a lone new lead written in one round trip (single intake's
+    /// fast path): <see cref="NewLeadGuard.LockSql"/> is run first in the write's transaction and takes the locks;
+    /// <see cref="NewLeadGuard.NoMatchSql"/>, evaluated by a later statement of that transaction (so after the locks),
+    /// is true when the lead matches no existing lead — then <see cref="DetectAsync"/> would return null. When it is
+    /// false the caller must not write, and runs the ordinary path in a new transaction.
+    /// </summary>
+    NewLeadGuard GuardNewLead(Guid workspaceId, string? emailNorm, string? phoneE164);
 }
+
+/// <summary>
+/// SQL the duplicate detector contributes to a one-round-trip intake: a statement taking its locks, a predicate that the
+/// lead matches nobody, and their parameters (names prefixed <c>Dup</c>, plus <c>WorkspaceId</c>). The texts are the
+/// same for every lead, so they are prepared once per connection.
+/// </summary>
+public sealed record NewLeadGuard(string LockSql, string NoMatchSql, IReadOnlyDictionary<string, object?> Parameters);
 
 /// <summary>An edited lead's identity, age, new match keys and current group link.</summary>
 public sealed record EditedLeadKeys(Guid Id, DateTime CreatedAt, string? EmailNorm, string? PhoneE164, Guid? DuplicateOf);

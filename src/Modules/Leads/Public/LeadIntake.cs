@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Kernel.Http;
 using Kernel.Observability;
 using Kernel.Security;
@@ -44,6 +45,18 @@ public sealed class LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDetect
     private static readonly MonotonicUuidV7 Ids = new();
     private readonly IDuplicateDetector? _detector = detectors.FirstOrDefault();
     private readonly IBulkDuplicateDetector? _bulk = bulkDetectors.FirstOrDefault();
+
+    // Each workspace's default region as last read: only a guess, which the fast path of CreateAsync checks in the same
+    // statement that writes (a changed region falls back to the ordinary path, which reads it again). Bounded: cleared
+    // when it outgrows RegionsKept workspaces.
+    private const int RegionsKept = 10_000;
+    private readonly ConcurrentDictionary<Guid, string> _regions = new();
+
+    private void RememberRegion(Guid workspaceId, string region)
+    {
+        if (_regions.Count >= RegionsKept) _regions.Clear();
+        _regions[workspaceId] = region;
+    }
 
     /// <summary>
     /// Reads what <see cref="Prepare(LeadInput, IntakeContext)"/> needs about the workspace. With <paramref name="sourceId"/>,
@@ -105,7 +118,26 @@ public sealed class LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDetect
     public async Task<LeadDetail> CreateAsync(Guid workspaceId, LeadInput input, Guid? sourceId, string channel, Actor actor, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var prepared = Prepare(input, await ContextAsync(conn, null, workspaceId, sourceId, ct));
+        // The fast path: a new person, prepared with the workspace's region as last seen, written in one round trip that
+        // checks the region, the source and that the lead matches nobody under the duplicate locks. Anything else — a
+        // repeat, a changed region, a bad source, a field error — goes the ordinary way below, which decides it as before.
+        if (_detector is not null && _regions.TryGetValue(workspaceId, out var knownRegion))
+        {
+            var fast = Prepare(input, new IntakeContext(knownRegion, sourceId is not null));
+            if (fast.Lead is not null)
+            {
+                var created = await SingleInsert.TryWriteNewAsync(conn, _detector, new IntakeTarget(workspaceId, sourceId, channel, actor),
+                    fast.Lead, fast.Score, knownRegion, ct);
+                if (created is not null)
+                {
+                    LeadsTelemetry.LeadsCreated(channel);
+                    return created;
+                }
+            }
+        }
+        var context = await ContextAsync(conn, null, workspaceId, sourceId, ct);
+        RememberRegion(workspaceId, context.Region);
+        var prepared = Prepare(input, context);
         if (prepared.Lead is null)
             throw new ApiProblemException(400, ProblemCodes.ValidationFailed, "Validation failed", "One or more fields are invalid; see errors.",
                 prepared.Errors.ToDictionary(e => e.Key, e => new[] { e.Value }));

@@ -55,6 +55,12 @@ public static class LeadReads
     internal static async Task<LeadDetail?> ReadDetailAsync(NpgsqlConnection conn, CommandDefinition command)
     {
         await using var grid = await conn.QueryMultipleAsync(command);
+        return ReadDetail(grid);
+    }
+
+    /// <summary>Reads a full lead from a grid whose next result is <see cref="DetailFromSql"/>'s columns and the one after its tags.</summary>
+    internal static LeadDetail? ReadDetail(SqlMapper.GridReader grid)
+    {
         var lead = grid.Read<LeadDetail, SourceRef, UserRef, DuplicateRef, LeadDetail>((l, s, m, d) =>
         {
             l.Source = s;

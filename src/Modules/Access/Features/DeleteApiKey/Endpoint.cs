@@ -12,7 +12,7 @@ internal sealed class Request
     [RouteParam] public string Id { get; init; } = "";
 }
 
-internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
+internal sealed class Endpoint(NpgsqlDataSource db, Modules.Access.Security.ApiKeyCache keys) : Endpoint<Request>
 {
     public override void Configure()
     {
@@ -20,7 +20,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
         Policies(AuthPolicies.AdminWrite);
         Summary(s =>
         {
-            s.Summary = "Delete an API key; it stops working on its very next request";
+            s.Summary = "Delete an API key; it stops working on its next request to this node, on every node within Auth:KeyCacheSeconds (2 s)";
             s.Description = "Owner/admin with a full-scope key. An owner's keys can be deleted by an owner only (403 `insufficient_role` for an admin).";
         });
     }
@@ -32,6 +32,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request>
         var caller = HttpContext.Caller();
         if (!await Data.DeleteAsync(conn, caller.WorkspaceId, id, caller.Role == MemberRoles.Owner, ct))
             throw await Modules.Access.Data.ApiKeysData.UnchangedAsync(conn, caller.WorkspaceId, id, ct);
+        keys.Clear();
         await Send.NoContentAsync(ct);
     }
 }

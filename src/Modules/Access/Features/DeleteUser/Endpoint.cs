@@ -14,7 +14,7 @@ internal sealed class Request
     [RouteParam] public string Id { get; init; } = "";
 }
 
-internal sealed class Endpoint(NpgsqlDataSource db, IEnumerable<IMemberRemovalParticipant> participants) : Endpoint<Request>
+internal sealed class Endpoint(NpgsqlDataSource db, IEnumerable<IMemberRemovalParticipant> participants, Modules.Access.Security.ApiKeyCache keys) : Endpoint<Request>
 {
     public override void Configure()
     {
@@ -47,6 +47,7 @@ internal sealed class Endpoint(NpgsqlDataSource db, IEnumerable<IMemberRemovalPa
         await Data.SoftDeleteAsync(conn, tx, id, ct);
         foreach (var p in participants) await p.OnMemberRemovedAsync(conn, tx, caller.WorkspaceId, id, Actor.ApiKey(caller), ct);
         await tx.CommitAsync(ct);
+        keys.Clear();
         await Send.NoContentAsync(ct);
     }
 }

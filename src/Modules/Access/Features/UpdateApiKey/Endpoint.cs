@@ -7,7 +7,7 @@ using Npgsql;
 
 namespace Modules.Access.Features.UpdateApiKey;
 
-internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, ApiKeyView>
+internal sealed class Endpoint(NpgsqlDataSource db, Modules.Access.Security.ApiKeyCache keys) : Endpoint<Request, ApiKeyView>
 {
     public override void Configure()
     {
@@ -27,6 +27,7 @@ internal sealed class Endpoint(NpgsqlDataSource db) : Endpoint<Request, ApiKeyVi
         await using var conn = await db.OpenConnectionAsync(ct);
         if (!await Data.UpdateAsync(conn, caller.WorkspaceId, id, caller.Role == MemberRoles.Owner, r.Label?.Trim(), r.Active, ct))
             throw await ApiKeysData.UnchangedAsync(conn, caller.WorkspaceId, id, ct);
+        keys.Clear();
         await Send.OkAsync((await ApiKeysData.ListAsync(conn, caller.WorkspaceId, id, ct))[0], ct);
     }
 }
