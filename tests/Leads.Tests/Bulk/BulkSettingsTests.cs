@@ -10,11 +10,12 @@ public sealed class BulkSettingsTests
         BulkSettings.From(new ConfigurationBuilder().AddInMemoryCollection(values.ToDictionary(v => v.Key, v => (string?)v.Value)).Build());
 
     [Fact]
-    public void Defaults_work_half_the_time_in_500_lead_chunks()
+    public void Defaults_run_500_lead_chunks_back_to_back_and_half_pauses_as_long_as_it_worked()
     {
         var s = From();
-        (s.ChunkSize, s.DutyCycle).ShouldBe((500, 0.5));
-        s.PauseAfter(TimeSpan.FromMilliseconds(80)).ShouldBe(TimeSpan.FromMilliseconds(80));
+        (s.ChunkSize, s.DutyCycle).ShouldBe((500, 1.0));
+        s.PauseAfter(TimeSpan.FromMilliseconds(80)).ShouldBe(TimeSpan.Zero);
+        From(("Bulk:DutyCycle", "0.5")).PauseAfter(TimeSpan.FromMilliseconds(80)).ShouldBe(TimeSpan.FromMilliseconds(80));
     }
 
     [Fact]

@@ -14,8 +14,8 @@ namespace Modules.Import.Jobs;
 
 /// <summary>
 /// Applies a bulk action (spec §12) to its matched set, fixed at acceptance (<see cref="LeadSelections"/>), in chunks of
-/// <c>Bulk:ChunkSize</c> leads, pausing between them so it works only <c>Bulk:DutyCycle</c> of the time
-/// (<see cref="BulkSettings"/>): the list and every other request keep most of the CPU meanwhile. Each chunk is one transaction: lock the action row, take the next leads after
+/// <c>Bulk:ChunkSize</c> leads, pausing between them when <c>Bulk:DutyCycle</c> is below 1 (<see cref="BulkSettings"/>)
+/// so that interactive requests keep more of the CPU. Each chunk is one transaction: lock the action row, take the next leads after
 /// <c>processed</c>, change them through the same writers as the single-lead endpoints (events with the key as actor and
 /// <c>bulkId</c>), advance <c>processed</c>, commit. A crash loses at most the uncommitted chunk, which the next run redoes;
 /// a committed chunk is never applied again, so no lead is changed twice.
