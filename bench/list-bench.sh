@@ -446,8 +446,15 @@ if [[ -z $ONLY || ",$ONLY," == *",bulk,"* ]]; then
   bulk_row() {  # model, idle RESULT, verdict text
     local rps p50 p99 max ip99
     read -r _ rps p50 p99 max _ <<<"$RESULT"; read -r _ _ _ ip99 _ <<<"$2"
-    echo "| bulk ($1) | \`set_status\` on \`startDate=$FROM\` (matched $MATCHED = count(*) $WANT; changed $CHANGED; $EVENTS events) | – | – | $OK | list meanwhile: $rps | $p50 | $p99 | $max | list p99 idle ${ip99:-–} ms → $p99 ms | $3 | CPU µs/lead host + PG: $CPU_LEAD | – | $LOAD_START → $(load_avg | cut -d' ' -f1) |" >>"$OUT"
+    echo "| bulk ($1) | \`set_status\` on \`startDate=$FROM\` (matched $MATCHED = count(*) $WANT; changed $CHANGED; $EVENTS events) | – | – | $OK | list meanwhile: $rps | $p50 | $p99 | $max | list p99 idle ${ip99:-–} ms → $p99 ms | $3 | CPU µs/lead host + PG: $CPU_LEAD$([[ $1 == alone ]] || echo " (the list load's included)") | – | $LOAD_START → $(load_avg | cut -d' ' -f1) |" >>"$OUT"
   }
+  # An action left unfinished by an interrupted run resumes when the host starts (BulkRecovery) and would run before
+  # ours on the one bulk worker: let it finish first.
+  for i in $(seq 1 "$BULK_TIMEOUT"); do
+    [[ $(q "SELECT count(*) FROM import.bulk_actions WHERE status IN ('queued', 'running')") -eq 0 ]] && break
+    [[ $i -eq 1 ]] && log "bulk: waiting for an unfinished bulk action of an earlier run to complete"
+    sleep 1
+  done
   wait_quiet
   log "bulk: $BULK_LEADS leads (count(*) $WANT); alone"
   bulk_run none
@@ -459,9 +466,10 @@ if [[ -z $ONLY || ",$ONLY," == *",bulk,"* ]]; then
     log "bulk: paced idle $PACED_IDLE"
     bulk_run paced_wrk
     read -r _ _ _ paced_p99 _ <<<"$RESULT"; read -r _ _ _ idle_p99 _ <<<"$PACED_IDLE"
-    BULK_VERDICT=$(awk -v t="$TOOK" -v p="$paced_p99" -v l="$idle_p99" -v a="$BULK_ABORTED" 'BEGIN {
+    BULK_VERDICT=$(awk -v t="$TOOK" -v p="$paced_p99" -v l="$idle_p99" -v a="$BULK_ABORTED" -v n="$MATCHED" 'BEGIN {
       ok = (a == 0 && t <= 20000 && l > 0 && p > 0 && p <= 2 * l);
-      printf "%s: bulk %.1f s (target ≤ 20 s), list p99 %.2f ms = %.2f× idle %.2f ms (target ≤ 2×)", ok ? "PASS" : "FAIL", t / 1000, p, (l > 0 ? p / l : 0), l }')
+      printf "%s: set_status of %d leads in %.1f s (target ≤ 20 s), list p99 %.2f ms = %.2f× idle %.2f ms under the paced load (target ≤ 2×)",
+        ok ? "PASS" : "FAIL", n, t / 1000, p, (l > 0 ? p / l : 0), l }')
     bulk_row "paced, judged" "$PACED_IDLE" "$(cut -d: -f1 <<<"$BULK_VERDICT") ($(awk -v t="$TOOK" -v p="$paced_p99" -v l="$idle_p99" 'BEGIN { printf "%.1f s, %.2f×", t / 1000, (l > 0 ? p / l : 0) }'))"
   else
     BULK_VERDICT="FAIL: the action alone took over $BULK_TIMEOUT s"
