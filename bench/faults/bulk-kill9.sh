@@ -6,7 +6,7 @@
 #   bench/faults/bulk-kill9.sh [LEADS] [--no-build]      default 100000
 #
 # The embedded PostgreSQL survives the kill; the restarted host adopts it and BulkRecovery re-enqueues the action at
-# once. Each 1,000-lead chunk commits with the action's progress, so the resumed run starts after the last committed one.
+# once. Each chunk (Bulk:ChunkSize leads) commits with the action's progress, so the resumed run starts after the last committed one.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LEADS=100000

@@ -18,6 +18,7 @@ public static class ImportModule
     {
         services.AddSingleton(ImportOptions.From(config));
         services.AddSingleton(ExportSettings.From(config));
+        services.AddSingleton(Bulk.BulkSettings.From(config));
         services.AddTransient<ExportLeadsJob>();
         services.AddTransient<BulkActionJob>();
         services.AddSingleton<ImportRetention>();

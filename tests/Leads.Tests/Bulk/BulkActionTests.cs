@@ -4,6 +4,7 @@ using Dapper;
 using Kernel.Ids;
 using Leads.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Modules.Import.Bulk;
 using Modules.Import.Jobs;
 
 namespace Leads.Tests.Bulk;
@@ -172,10 +173,11 @@ public sealed class BulkActionTests(ApiFactory api) : IClassFixture<ApiFactory>
         started["matched"]!.GetValue<long>().ShouldBe(2500);
 
         var job = Job();
+        var chunk = api.Services.GetRequiredService<BulkSettings>().ChunkSize;
         job.AfterChunk = (processed, _) => processed == 2000 ? throw new IOException("simulated crash") : Task.CompletedTask;
         await Should.ThrowAsync<IOException>(() => job.RunAsync(BulkUuid(started), CancellationToken.None));
         var mid = await ws.Read.GetObjectAsync(started["statusUrl"]!.GetValue<string>());
-        (mid["status"]!.GetValue<string>(), mid["processed"]!.GetValue<long>()).ShouldBe(("queued", 1000L));
+        (mid["status"]!.GetValue<string>(), mid["processed"]!.GetValue<long>()).ShouldBe(("queued", 2000L - chunk));
 
         var done = await RunAsync(ws, started);
         (done["status"]!.GetValue<string>(), done["processed"]!.GetValue<long>(), done["changed"]!.GetValue<long>()).ShouldBe(("completed", 2500L, 2500L));

@@ -14,18 +14,16 @@ namespace Modules.Import.Jobs;
 
 /// <summary>
 /// Applies a bulk action (spec §12) to its matched set, fixed at acceptance (<see cref="LeadSelections"/>), in chunks of
-/// <see cref="ChunkSize"/> leads. Each chunk is one transaction: lock the action row, take the next leads after
+/// <c>Bulk:ChunkSize</c> leads, pausing between them when <c>Bulk:DutyCycle</c> is below 1 (<see cref="BulkSettings"/>)
+/// so that interactive requests keep more of the CPU. Each chunk is one transaction: lock the action row, take the next leads after
 /// <c>processed</c>, change them through the same writers as the single-lead endpoints (events with the key as actor and
 /// <c>bulkId</c>), advance <c>processed</c>, commit. A crash loses at most the uncommitted chunk, which the next run redoes;
 /// a committed chunk is never applied again, so no lead is changed twice.
 /// </summary>
-internal sealed class BulkActionJob(NpgsqlDataSource db, LeadBatchActions leads, ILogger<BulkActionJob> log)
+internal sealed class BulkActionJob(NpgsqlDataSource db, LeadBatchActions leads, BulkSettings settings, ILogger<BulkActionJob> log)
 {
     /// <summary>Its own queue and worker, so bulk actions never hold back imports or exports (or the other way round).</summary>
     public const string Queue = "bulk";
-
-    /// <summary>Leads per chunk: the change log lists up to 1,000 leads a statement individually (migration 0032), so list caches adjust instead of recounting.</summary>
-    internal const int ChunkSize = 1_000;
 
     internal const int MaxAttempts = 4;
 
@@ -45,7 +43,14 @@ internal sealed class BulkActionJob(NpgsqlDataSource db, LeadBatchActions leads,
         }
         try
         {
-            while (await ChunkAsync(run, ct)) { }
+            var clock = new System.Diagnostics.Stopwatch();
+            while (true)
+            {
+                clock.Restart();
+                if (!await ChunkAsync(run, ct)) break;
+                var pause = settings.PauseAfter(clock.Elapsed);
+                if (pause > TimeSpan.Zero) await Task.Delay(pause, ct);
+            }
             log.LogInformation("Bulk action {BulkId} ({Action}) completed (attempt {Attempt})", TypeId.Format(IdPrefix.Bulk, bulkId), run.Action, run.Attempts);
         }
         catch (Exception) when (ct.IsCancellationRequested)
@@ -74,7 +79,7 @@ internal sealed class BulkActionJob(NpgsqlDataSource db, LeadBatchActions leads,
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         if (await BulkRuns.LockRunningAsync(conn, tx, run.Id, ct) is not { } processed) return false;
-        var ids = await LeadSelections.ChunkAsync(conn, tx, run.Id, processed, ChunkSize, ct);
+        var ids = await LeadSelections.ChunkAsync(conn, tx, run.Id, processed, settings.ChunkSize, ct);
         if (ids.Length == 0)
         {
             await BulkCompletion.CompleteAsync(conn, tx, run, ct);

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Dapper;
+using Kernel.Http;
 using Kernel.Security;
 using AssignData = Modules.Leads.Features.AssignLead.Data;
 using Npgsql;
@@ -28,11 +30,41 @@ public sealed class LeadBatchActions(IEnumerable<ILeadDeletionParticipant> delet
         FOR UPDATE
         """;
 
-    // Status and the rescore in one statement: one new row version per lead instead of two (every index of
-    // leads.leads maintained once, the row triggers run once), which is most of a bulk set_status's cost.
+    // Only what scoring reads (notes and the other wide columns stay on disk).
+    private const string LockStatusRowsSql = """
+        SELECT id, email, first_name, last_name, phone_e164, company, status, score, source_id,
+               (SELECT count(*) FROM jsonb_object_keys(metadata))::int AS metadata_keys
+        FROM leads.leads
+        WHERE workspace_id = @WorkspaceId AND id = ANY(@Ids)
+        ORDER BY id
+        FOR UPDATE
+        """;
+
+    // A chunk's whole change in one statement: status and the rescore in one UPDATE (one new row version per lead, so
+    // every index of leads.leads is maintained once and the row triggers run once per chunk), and both kinds of event
+    // in one INSERT (the events' statement triggers — the live-lead check and the change feed — run once, not twice).
+    // Event data is built here, with the same members the single write serialises (jsonb orders them itself):
+    // status_changed {from, to}, then — only where the score moves — score_changed {from, to, reasons}; @Extra (e.g.
+    // bulkId) is merged last, as the single path's extra fields are. All status_changed rows come first, in lead order,
+    // so each lead's status_changed precedes its score_changed on the timeline (clock_timestamp(), UUIDv7 order).
     private const string SetStatusSql = """
-        UPDATE leads.leads l SET status = @Status, score = u.score, updated_at = now()
-        FROM unnest(@Ids, @Scores) AS u(id, score) WHERE l.id = u.id
+        WITH u AS (
+            SELECT u.id, u.from_status, u.from_score, u.to_score, u.reasons, u.n
+            FROM unnest(@Ids, @FromStatuses, @FromScores, @ToScores, @Reasons) WITH ORDINALITY AS u(id, from_status, from_score, to_score, reasons, n)
+        ), changed AS (
+            UPDATE leads.leads l SET status = @Status, score = u.to_score, updated_at = now()
+            FROM u WHERE l.id = u.id
+        )
+        INSERT INTO leads.events (id, workspace_id, lead_id, type, data, actor_type, actor_id, actor_name)
+        SELECT leads.uuid_v7(), @WorkspaceId, e.id, e.type, e.data || @Extra::jsonb, @ActorType, @ActorId, @ActorName
+        FROM (
+            SELECT 1 AS k, u.n, u.id, 'status_changed' AS type, jsonb_build_object('from', u.from_status, 'to', @Status::text) AS data
+            FROM u
+            UNION ALL
+            SELECT 2, u.n, u.id, 'score_changed', jsonb_build_object('from', u.from_score, 'to', u.to_score, 'reasons', u.reasons::jsonb)
+            FROM u WHERE u.to_score <> u.from_score
+        ) e
+        ORDER BY e.k, e.n
         """;
     private const string AssignSql = "UPDATE leads.leads SET assigned_to = @UserId, updated_at = now() WHERE id = ANY(@Ids)";
 
@@ -45,24 +77,39 @@ public sealed class LeadBatchActions(IEnumerable<ILeadDeletionParticipant> delet
         Actor actor, IReadOnlyDictionary<string, object?> extra, CancellationToken ct)
     {
         if (!LeadStatuses.All.Contains(status)) throw new ArgumentException($"Unknown status '{status}'.", nameof(status));
-        var rows = await LockRowsAsync(conn, tx, workspaceId, ids, ct);
+        var rows = (await conn.QueryAsync<LeadRow>(new CommandDefinition(LockStatusRowsSql, new { WorkspaceId = workspaceId, Ids = ids }, tx,
+            cancellationToken: ct))).AsList();
         var changing = rows.Where(r => r.Status != status).ToList();
         if (changing.Count == 0) return new(rows.Count, 0);
-        var scored = changing.Select(r => (Row: r, Result: LeadScoring.Compute((r with { Status = status }).ToScoreInput()))).ToList();
-        await conn.ExecuteAsync(new CommandDefinition(SetStatusSql, new
+        var toScores = new short[changing.Count];
+        var reasons = new string?[changing.Count];
+        // Leads with the same reasons (the same rules met) share one serialised list.
+        var reasonsJson = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < changing.Count; i++)
         {
+            var result = LeadScoring.Compute((changing[i] with { Status = status }).ToScoreInput());
+            toScores[i] = (short)result.Score;
+            if (result.Score == changing[i].Score) continue;
+            var key = string.Join(',', result.Reasons.Select(r => r.Rule));
+            if (!reasonsJson.TryGetValue(key, out var json))
+                reasonsJson[key] = json = JsonSerializer.Serialize(result.Reasons.Select(r => new { rule = r.Rule, points = r.Points }), JsonConventions.Options);
+            reasons[i] = json;
+        }
+        var args = new DynamicParameters(new
+        {
+            WorkspaceId = workspaceId,
             Status = status,
-            Ids = scored.Select(x => x.Row.Id).ToArray(),
-            Scores = scored.Select(x => (short)x.Result.Score).ToArray(),
-        }, tx, cancellationToken: ct));
-        await LeadEvents.AppendManyAsync(conn, tx, workspaceId, LeadEvents.StatusChanged,
-            changing.Select(r => (r.Id, With(extra, ("from", r.Status), ("to", status)))).ToList(), actor, ct);
-
-        var rescored = scored.Where(x => x.Result.Score != x.Row.Score).ToList();
-        if (rescored.Count > 0)
-            await LeadEvents.AppendManyAsync(conn, tx, workspaceId, LeadEvents.ScoreChanged, rescored.Select(x => (x.Row.Id, With(extra,
-                ("from", x.Row.Score), ("to", x.Result.Score),
-                ("reasons", x.Result.Reasons.Select(r => new { rule = r.Rule, points = r.Points }).ToList())))).ToList(), actor, ct);
+            Ids = changing.Select(r => r.Id).ToArray(),
+            FromStatuses = changing.Select(r => r.Status).ToArray(),
+            FromScores = changing.Select(r => (short)r.Score).ToArray(),
+            ToScores = toScores,
+            Reasons = reasons,
+            Extra = JsonSerializer.Serialize(extra, JsonConventions.Options),
+            ActorType = actor.Type,
+            ActorId = actor.Id,
+            ActorName = actor.Name,
+        });
+        await conn.ExecuteAsync(new CommandDefinition(SetStatusSql, args, tx, cancellationToken: ct));
         return new(rows.Count, changing.Count);
     }
 

@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Modules.Import.Bulk;
+
+/// <summary>
+/// How a bulk action (spec §12) shares the machine with the API.
+/// <para><c>Bulk:ChunkSize</c> (default 500, 1–1,000): leads per chunk, i.e. per transaction. Smaller chunks hold their
+/// row locks and CPU for less time at once; above 1,000 the change log stops listing leads one by one (migration 0032)
+/// and every cached list total of the workspace is recounted after each chunk.</para>
+/// <para><c>Bulk:DutyCycle</c> (default 1, 0.05–1): the share of wall-clock time the job spends applying chunks. After a
+/// chunk that took <i>t</i> it waits <i>t</i>·(1 − d)/d before the next, so the job's database session and worker
+/// thread use at most that share of one core and interactive requests keep the rest. The default runs chunks back to
+/// back: one bulk worker per node already uses at most one core (its session and its thread take turns), which leaves
+/// a 2-core node's other core to the API; a lower value protects an API that needs every core, at the cost of a
+/// proportionally longer action (docs/benchmarks.md has both).</para>
+/// </summary>
+internal sealed record BulkSettings(int ChunkSize, double DutyCycle)
+{
+    public const int DefaultChunkSize = 500;
+    public const double DefaultDutyCycle = 1;
+
+    public static BulkSettings From(IConfiguration config)
+    {
+        var size = config.GetValue("Bulk:ChunkSize", DefaultChunkSize);
+        if (size is < 1 or > 1000) throw new InvalidOperationException("Bulk:ChunkSize must be between 1 and 1000.");
+        var duty = config.GetValue("Bulk:DutyCycle", DefaultDutyCycle);
+        if (double.IsNaN(duty) || duty is < 0.05 or > 1) throw new InvalidOperationException("Bulk:DutyCycle must be between 0.05 and 1.");
+        return new BulkSettings(size, duty);
+    }
+
+    /// <summary>The pause after a chunk that took <paramref name="busy"/>.</summary>
+    public TimeSpan PauseAfter(TimeSpan busy) => DutyCycle >= 1 ? TimeSpan.Zero : busy * ((1 - DutyCycle) / DutyCycle);
+}
