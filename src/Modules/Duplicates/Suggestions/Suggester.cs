@@ -5,7 +5,7 @@ namespace Modules.Duplicates.Suggestions;
 
 /// <summary>
 /// Spec §10 suggestions: leads that are probably the same person as a given lead but share neither match key (or share
-/// one only in a form detection does not compare), best first. Three index probes (migration 0072) gather candidates;
+/// one only in a form detection does not compare), best first. Five bounded index probes (migrations 0072, 0073) gather candidates;
 /// each candidate is scored by <see cref="Score"/>. Nothing is written. Rules and weights: README.md ("Suggestions").
 /// </summary>
 internal static class Suggester
