@@ -19,8 +19,8 @@ internal static class Suggester
     //     (the 50 oldest of at most 1,000: they all score alike and ties go to the oldest);
     //  2. another company key — the first 1,000 of the name's range with a company, ranked by pg_trgm similarity of the
     //     company keys, the best 50 at ≥ 0.3 (below that the pair is never suggested);
-    //  3. a company missing on either side — the 50 oldest of at most 1,000 (the lead has none: the whole name range;
-    //     it has one: the range's null-key end, an index condition).
+    //  3. a company missing on either side (weak evidence, 0.5) — the first 50 in index order (the lead has none: the
+    //     whole name range; it has one: the range's null-key end, an index condition), so a common name costs 50 rows.
     // Then 4. the email's local part and 5. the phone's last ten digits, at most 200 each.
     private const string CandidatesSql = """
         WITH me AS (
@@ -46,21 +46,17 @@ internal static class Suggester
              CROSS JOIN LATERAL (SELECT similarity(r.company_key, r.my_key) AS sim) t
              WHERE r.company_key <> r.my_key AND t.sim >= 0.3 ORDER BY t.sim DESC, r.created_at LIMIT 50)
             UNION
-            (SELECT r.id FROM (
-                SELECT c.id, c.created_at FROM leads.v_lead_match_fields c, me
-                WHERE me.first_name IS NOT NULL AND me.last_name IS NOT NULL AND c.first_name IS NOT NULL AND c.last_name IS NOT NULL
-                  AND c.workspace_id = me.workspace_id AND lower(c.last_name) = lower(me.last_name) AND lower(c.first_name) = lower(me.first_name)
-                  AND me.company_key IS NULL
-                LIMIT 1000) r
-             ORDER BY r.created_at LIMIT 50)
+            (SELECT c.id FROM leads.v_lead_match_fields c, me
+             WHERE me.first_name IS NOT NULL AND me.last_name IS NOT NULL AND c.first_name IS NOT NULL AND c.last_name IS NOT NULL
+               AND c.workspace_id = me.workspace_id AND lower(c.last_name) = lower(me.last_name) AND lower(c.first_name) = lower(me.first_name)
+               AND me.company_key IS NULL
+             LIMIT 50)
             UNION
-            (SELECT r.id FROM (
-                SELECT c.id, c.created_at FROM leads.v_lead_match_fields c, me
-                WHERE me.first_name IS NOT NULL AND me.last_name IS NOT NULL AND c.first_name IS NOT NULL AND c.last_name IS NOT NULL
-                  AND c.workspace_id = me.workspace_id AND lower(c.last_name) = lower(me.last_name) AND lower(c.first_name) = lower(me.first_name)
-                  AND me.company_key IS NOT NULL AND leads.company_key(c.company) IS NULL
-                LIMIT 1000) r
-             ORDER BY r.created_at LIMIT 50)
+            (SELECT c.id FROM leads.v_lead_match_fields c, me
+             WHERE me.first_name IS NOT NULL AND me.last_name IS NOT NULL AND c.first_name IS NOT NULL AND c.last_name IS NOT NULL
+               AND c.workspace_id = me.workspace_id AND lower(c.last_name) = lower(me.last_name) AND lower(c.first_name) = lower(me.first_name)
+               AND me.company_key IS NOT NULL AND leads.company_key(c.company) IS NULL
+             LIMIT 50)
             UNION
             (SELECT c.id FROM leads.v_lead_match_fields c, me
              WHERE me.email_norm IS NOT NULL AND c.email_norm IS NOT NULL AND c.workspace_id = me.workspace_id
