@@ -36,7 +36,7 @@ while [[ $# -gt 0 ]]; do
     --no-build) BUILD=0 ;;
     --keep) KEEP=1 ;;
     --reuse) REUSE=1; KEEP=1 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
