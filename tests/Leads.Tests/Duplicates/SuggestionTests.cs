@@ -70,6 +70,86 @@ public sealed class SuggestionTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task Messy_spellings_of_one_company_share_its_key_and_are_suggested_as_the_same_company()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var jq = await ws.CreateLeadAsync(new { firstName = "Jonathan", lastName = "Quinterro", company = "Globex Corporation", email = "jq@globex.com" });
+        string[] spellings = ["Globex Corp.", "GLOBEX CORPORATION", "Globex, Inc", "The Globex Corporation", "globex co. ltd"];
+        var twins = new List<JsonObject>();
+        for (var i = 0; i < spellings.Length; i++)
+            twins.Add(await ws.CreateLeadAsync(new { firstName = i % 2 == 0 ? "jonathan" : "JONATHAN", lastName = "Quinterro", company = spellings[i], email = $"jq{i}@gmail.com" }));
+        await ws.CreateLeadAsync(new { firstName = "Jonathan", lastName = "Quinterro", company = "Initech", email = "jq@initech.com" });
+
+        foreach (var c in spellings.Append("Globex Corporation"))
+            (await api.ScalarAsync<string>("SELECT leads.company_key(@C)", new { C = c })).ShouldBe("globex", c);
+
+        var suggested = await SuggestedAsync(ws, jq);
+        suggested.Select(x => x!.Id()).ShouldBe(twins.Select(t => t.Id())); // all five, oldest first; the Initech namesake never
+        suggested.ShouldAllBe(x => x!["confidence"]!.GetValue<double>() == 0.95);
+        suggested.ShouldAllBe(x => x!["reasons"]!.AsArray().Single()!.GetValue<string>() == "same_name_similar_company");
+    }
+
+    [Theory]
+    [InlineData("Globex Corp., Inc.", "globex")]
+    [InlineData("(The) Globex Co. Ltd.", "globex")]
+    [InlineData("Nestlé S.A.", "nestlé")]
+    [InlineData("SOCIÉTÉ GÉNÉRALE SA", "société générale")]
+    [InlineData("Schmidt GmbH", "schmidt")]
+    [InlineData("O'Brien & Co", "obrien")]
+    [InlineData("Brightline Solar Group", "brightline solar group")]
+    [InlineData("Co.", "co")]
+    [InlineData("The Company", "company")]
+    [InlineData("株式会社トヨタ", "株式会社トヨタ")]
+    [InlineData("Ромашка, Inc.", "ромашка")]
+    public async Task The_company_key_drops_case_punctuation_a_leading_the_and_trailing_legal_forms(string company, string key) =>
+        (await api.ScalarAsync<string>("SELECT leads.company_key(@C)", new { C = company })).ShouldBe(key);
+
+    [Fact]
+    public async Task A_company_without_letters_or_digits_has_no_key() =>
+        (await api.ScalarAsync<bool>("SELECT leads.company_key('  —, ') IS NULL AND leads.company_key(NULL) IS NULL")).ShouldBeTrue();
+
+    [Fact]
+    public async Task Non_latin_names_match_case_insensitively_and_a_shared_first_name_still_is_not_enough()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        var dmitri = await ws.CreateLeadAsync(new { firstName = "Дмитрий", lastName = "Волков", company = "Ромашка, Inc.", email = "dv@romashka.ru" });
+        var twin = await ws.CreateLeadAsync(new { firstName = "ДМИТРИЙ", lastName = "ВОЛКОВ", company = "РОМАШКА Inc", email = "volkov.d@gmail.com" });
+        await ws.CreateLeadAsync(new { firstName = "Дмитрий", lastName = "Иванов", company = "Ромашка, Inc.", email = "di@romashka.ru" });
+        var taro = await ws.CreateLeadAsync(new { firstName = "太郎", lastName = "山田", company = "株式会社トヨタ", email = "yamada@toyota.jp" });
+        var taroTwin = await ws.CreateLeadAsync(new { firstName = "太郎", lastName = "山田", company = "株式会社トヨタ", email = "taro.y@gmail.com" });
+        await ws.CreateLeadAsync(new { firstName = "太郎", lastName = "佐藤", company = "株式会社トヨタ", email = "sato@toyota.jp" });
+
+        var s = await SuggestedAsync(ws, dmitri);
+        s.Select(x => x!.Id()).ShouldBe([twin.Id()]);
+        s[0]!["confidence"]!.GetValue<double>().ShouldBe(0.95);
+        (await SuggestedAsync(ws, taro)).Select(x => x!.Id()).ShouldBe([taroTwin.Id()]);
+    }
+
+    [Fact]
+    public async Task The_twin_is_found_among_hundreds_of_namesakes_and_ties_at_the_same_company_go_oldest_first()
+    {
+        // Issue #12: the name probe read at most 200 leads of a full name in index order, so a twin created after 200
+        // namesakes was never looked at. The company key makes "same name and same company" an index range of its own.
+        var ws = await api.CreateWorkspaceAsync();
+        var maria = await ws.CreateLeadAsync(new { firstName = "Maria", lastName = "Garcia", company = "Globex Corporation", email = "mg@globex.com", phone = "+1 415 555 0199" });
+        var sameCompany = await ws.CreateLeadAsync(new { firstName = "Maria", lastName = "Garcia", company = "Globex LLC", email = "maria.g@globex.com" });
+        for (var i = 0; i < 210; i++)
+            await ws.CreateLeadAsync(new { firstName = "Maria", lastName = "Garcia", company = $"Vendor {i:D3} Holdings", email = $"mg{i}@vendor{i}.com" });
+        var noCompany = await ws.CreateLeadAsync(new { firstName = "maria", lastName = "garcia", email = "mgarcia@yahoo.com" });
+        var twin = await ws.CreateLeadAsync(new { firstName = "MARIA", lastName = "GARCIA", company = "The Globex Corp.", email = "maria.garcia@gmail.com" });
+        // Flagged (same phone), then dismissed: out of the group, and never suggested.
+        var dismissed = await ws.CreateLeadAsync(new { firstName = "Maria", lastName = "Garcia", company = "Globex Inc", email = "m.garcia@gmail.com", phone = "+1 415 555 0199" });
+        dismissed["isDuplicate"]!.GetValue<bool>().ShouldBeTrue();
+        (await ws.Full.PostAsync($"/api/leads/{dismissed.Id()}/not-duplicate", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var suggested = await SuggestedAsync(ws, maria);
+        suggested.Select(x => x!.Id()).ShouldBe([sameCompany.Id(), twin.Id(), noCompany.Id()]);
+        suggested.Select(x => x!["confidence"]!.GetValue<double>()).ShouldBe([0.95, 0.95, 0.5]);
+        suggested[2]!["reasons"]!.AsArray().Single()!.GetValue<string>().ShouldBe("same_name");
+        (await api.ScalarAsync<long>("SELECT count(*) FROM leads.leads WHERE workspace_id = @W AND duplicate_of IS NOT NULL", new { W = ws.Id })).ShouldBe(0);
+    }
+
+    [Fact]
     public async Task A_bad_include_is_a_400_and_another_workspaces_lead_a_404()
     {
         var ws = await api.CreateWorkspaceAsync();

@@ -5,24 +5,58 @@ namespace Modules.Duplicates.Suggestions;
 
 /// <summary>
 /// Spec §10 suggestions: leads that are probably the same person as a given lead but share neither match key (or share
-/// one only in a form detection does not compare), best first. Three index probes (migration 0072) gather candidates;
+/// one only in a form detection does not compare), best first. Five bounded index probes (migrations 0072, 0073) gather candidates;
 /// each candidate is scored by <see cref="Score"/>. Nothing is written. Rules and weights: README.md ("Suggestions").
 /// </summary>
 internal static class Suggester
 {
     public const int Max = 10;
 
-    // Per probe at most 200 candidates (a very common full name must not make one request read thousands of rows); the
-    // lead itself, its group and the leads dismissed against it are left out. Expressions match the indexes of 0072.
+    // The probes, each bounded, gather candidate IDs; the lead itself, its group and the leads dismissed against it are
+    // then left out and the rest scored. Name probes use leads_suggest_name_company_idx (migration 0073), the others the
+    // indexes of 0072; every expression here must stay identical to its index's. Same full name and:
+    //  1. the same company key — an equality range of the index, so every such lead is found however common the name
+    //     (the 50 oldest of at most 1,000: they all score alike and ties go to the oldest);
+    //  2. another company key — the first 1,000 of the name's range with a company, ranked by pg_trgm similarity of the
+    //     company keys, the best 50 at ≥ 0.3 (below that the pair is never suggested);
+    //  3. a company missing on either side (weak evidence, 0.5) — the first 50 in index order (the lead has none: the
+    //     whole name range; it has one: the range's null-key end, an index condition), so a common name costs 50 rows.
+    // Then 4. the email's local part and 5. the phone's last ten digits, at most 200 each.
     private const string CandidatesSql = """
         WITH me AS (
-            SELECT id, workspace_id, first_name, last_name, company, email_norm, phone_e164, phone_digits, coalesce(duplicate_of, id) AS grp
+            SELECT id, workspace_id, first_name, last_name, leads.company_key(company) AS company_key, email_norm, phone_e164, phone_digits,
+                   coalesce(duplicate_of, id) AS grp
             FROM leads.v_lead_match_fields WHERE id = @Id AND workspace_id = @WorkspaceId),
         ids AS (
+            (SELECT r.id FROM (
+                SELECT c.id, c.created_at FROM leads.v_lead_match_fields c, me
+                WHERE me.first_name IS NOT NULL AND me.last_name IS NOT NULL AND c.first_name IS NOT NULL AND c.last_name IS NOT NULL
+                  AND c.workspace_id = me.workspace_id AND lower(c.last_name) = lower(me.last_name) AND lower(c.first_name) = lower(me.first_name)
+                  AND leads.company_key(c.company) = me.company_key
+                LIMIT 1000) r
+             ORDER BY r.created_at LIMIT 50)
+            UNION
+            (SELECT r.id FROM (
+                SELECT c.id, c.created_at, leads.company_key(c.company) AS company_key, me.company_key AS my_key
+                FROM leads.v_lead_match_fields c, me
+                WHERE me.first_name IS NOT NULL AND me.last_name IS NOT NULL AND c.first_name IS NOT NULL AND c.last_name IS NOT NULL
+                  AND c.workspace_id = me.workspace_id AND lower(c.last_name) = lower(me.last_name) AND lower(c.first_name) = lower(me.first_name)
+                  AND me.company_key IS NOT NULL AND leads.company_key(c.company) IS NOT NULL
+                LIMIT 1000) r
+             CROSS JOIN LATERAL (SELECT similarity(r.company_key, r.my_key) AS sim) t
+             WHERE r.company_key <> r.my_key AND t.sim >= 0.3 ORDER BY t.sim DESC, r.created_at LIMIT 50)
+            UNION
             (SELECT c.id FROM leads.v_lead_match_fields c, me
              WHERE me.first_name IS NOT NULL AND me.last_name IS NOT NULL AND c.first_name IS NOT NULL AND c.last_name IS NOT NULL
                AND c.workspace_id = me.workspace_id AND lower(c.last_name) = lower(me.last_name) AND lower(c.first_name) = lower(me.first_name)
-             LIMIT 200)
+               AND me.company_key IS NULL
+             LIMIT 50)
+            UNION
+            (SELECT c.id FROM leads.v_lead_match_fields c, me
+             WHERE me.first_name IS NOT NULL AND me.last_name IS NOT NULL AND c.first_name IS NOT NULL AND c.last_name IS NOT NULL
+               AND c.workspace_id = me.workspace_id AND lower(c.last_name) = lower(me.last_name) AND lower(c.first_name) = lower(me.first_name)
+               AND me.company_key IS NOT NULL AND leads.company_key(c.company) IS NULL
+             LIMIT 50)
             UNION
             (SELECT c.id FROM leads.v_lead_match_fields c, me
              WHERE me.email_norm IS NOT NULL AND c.email_norm IS NOT NULL AND c.workspace_id = me.workspace_id
@@ -35,15 +69,17 @@ internal static class Suggester
              LIMIT 200))
         SELECT c.id, c.created_at,
                lower(c.first_name) = lower(me.first_name) AND lower(c.last_name) = lower(me.last_name) AS same_name,
-               c.company IS NOT NULL AND me.company IS NOT NULL AS both_companies,
-               coalesce(similarity(lower(c.company), lower(me.company)), 0)::float8 AS company_similarity,
+               k.company_key IS NOT NULL AND me.company_key IS NOT NULL AS both_companies,
+               coalesce(similarity(k.company_key, me.company_key), 0)::float8 AS company_similarity,
                coalesce(split_part(split_part(c.email_norm, '@', 1), '+', 1) = split_part(split_part(me.email_norm, '@', 1), '+', 1)
                         AND split_part(c.email_norm, '@', 2) <> split_part(me.email_norm, '@', 2), false) AS same_local_part,
                coalesce(char_length(split_part(split_part(me.email_norm, '@', 1), '+', 1)) >= 3, false) AS local_part_long_enough,
                coalesce(lower(c.last_name) = lower(me.last_name), false) AS same_last_name,
                coalesce(right(c.phone_digits, 10) = right(me.phone_digits, 10) AND c.phone_e164 IS DISTINCT FROM me.phone_e164
                         AND length(c.phone_digits) >= 7, false) AS same_phone_digits
-        FROM ids JOIN leads.v_lead_match_fields c ON c.id = ids.id, me
+        FROM ids JOIN leads.v_lead_match_fields c ON c.id = ids.id
+        CROSS JOIN me
+        CROSS JOIN LATERAL (SELECT leads.company_key(c.company) AS company_key) k
         WHERE c.id <> me.id AND coalesce(c.duplicate_of, c.id) <> me.grp
           AND NOT EXISTS (SELECT 1 FROM duplicates.dismissed_pairs dp
                           WHERE (dp.lead_a = c.id AND dp.lead_b = me.id) OR (dp.lead_a = me.id AND dp.lead_b = c.id))
