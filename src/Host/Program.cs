@@ -111,6 +111,17 @@ builder.Services
     .AddWebhooksModule(builder.Configuration);
 builder.Services.AddSingleton<KeyRateLimiter>().AddSingleton<TransferLimiter>();
 builder.Services.AddSingleton<PublishedDocument>();
+// For the Hangfire dashboard: Hangfire.AspNetCore puts a token in its pages and checks it on every POST (delete,
+// requeue, trigger) once IAntiforgery is registered. The API needs none (a header key, never a cookie, authenticates
+// it), so its endpoints opt out below: registering antiforgery otherwise gives FastEndpoints' form and file-upload
+// routes antiforgery metadata that ASP.NET Core's endpoint middleware refuses to run without UseAntiforgery (a 500).
+builder.Services.AddAntiforgery(o =>
+{
+    o.Cookie.Name = "leads.dashboard.af";
+    o.Cookie.Path = "/hangfire";
+    o.Cookie.SameSite = SameSiteMode.Strict;
+    o.Cookie.HttpOnly = true;
+});
 builder.AddTelemetry();
 builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
 builder.Services.AddFastEndpoints(o =>
@@ -274,7 +285,11 @@ if (role.ServesApi)
         c.Errors.ProducesMetadataType = typeof(ProblemBody);
         c.Errors.ResponseBuilder = ValidationProblems.Build;
         // One text rule for every string of every request, whichever endpoint (Kernel/Http/TextRule).
-        c.Endpoints.Configurator = ep => ep.PreProcessor<TextRulePreProcessor>(Order.Before);
+        c.Endpoints.Configurator = ep =>
+        {
+            ep.PreProcessor<TextRulePreProcessor>(Order.Before);
+            ep.Options(b => b.DisableAntiforgery());
+        };
         c.Serializer.SerializerErrorsField = ValidationProblems.SerializerErrorsField;
     });
     // The published document is NSwag's, shaped by the operation conventions (docs/openapi.md) and served as is.

@@ -12,8 +12,8 @@ namespace Leads.Host.Platform;
 /// counts as loopback, whatever the socket says. Its POSTs (delete, requeue, trigger) must come from the dashboard's own
 /// pages: a browser names the page's origin in <c>Origin</c> (or <c>Sec-Fetch-Site: same-origin</c>) on every POST, and
 /// one from another site's page — a forged request riding on the operator's loopback access or saved password — is
-/// refused (OWASP's "verifying origin with standard headers"). Registering ASP.NET Core's token antiforgery instead,
-/// which Hangfire would use, switches on its middleware for every endpoint; the origin check stays inside the dashboard.
+/// refused (OWASP's "verifying origin with standard headers"). This is defence in depth: ASP.NET Core antiforgery is
+/// registered too (Program.cs), so Hangfire puts a token in its pages and refuses (403) a POST without it.
 /// </summary>
 internal sealed class DashboardAuthorization(string? password, bool requirePassword) : IDashboardAsyncAuthorizationFilter
 {

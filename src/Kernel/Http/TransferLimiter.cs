@@ -17,7 +17,7 @@ public enum TransferKind
 /// Bounds the long transfers one client can have running at once: per API key and per workspace, each direction on its
 /// own (<c>Transfers:PerKey</c>, <c>Transfers:PerWorkspace</c>; per node, like the rate limit), 429 <c>too_many_transfers</c>
 /// with <c>Retry-After</c> beyond. A slot also sets the minimum data rate of the request body (uploads) or the response
-/// (downloads) to <c>Transfers:MinBytesPerSecond</c> after a grace period: a client that trickles slower is cut off by
+/// (downloads) to <c>Transfers:MinBytesPerSecond</c> after a grace period (<c>Transfers:MinRateGrace</c>): a client that trickles slower is cut off by
 /// Kestrel, so a slot (and what it holds) is released at a bounded pace.
 /// </summary>
 public sealed class TransferLimiter(IConfiguration config)
@@ -29,6 +29,10 @@ public sealed class TransferLimiter(IConfiguration config)
     private readonly int _perKey = Math.Max(1, config.GetValue("Transfers:PerKey", 4));
     private readonly int _perWorkspace = Math.Max(1, config.GetValue("Transfers:PerWorkspace", 16));
     private readonly double _minRate = Math.Max(0, config.GetValue("Transfers:MinBytesPerSecond", 4096.0));
+
+    // Kestrel checks rates on a one-second heartbeat and refuses a grace period of one second or less.
+    private readonly TimeSpan _grace = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(2).Ticks,
+        config.GetValue("Transfers:MinRateGrace", TimeSpan.FromSeconds(10)).Ticks));
 
     /// <summary>Takes a slot for the caller's transfer (dispose it when done), or throws the 429.</summary>
     public IDisposable Acquire(HttpContext ctx, TransferKind kind)
@@ -48,7 +52,7 @@ public sealed class TransferLimiter(IConfiguration config)
     private void SetMinimumRate(HttpContext ctx, TransferKind kind)
     {
         if (_minRate <= 0) return;
-        var rate = new MinDataRate(_minRate, TimeSpan.FromSeconds(10));
+        var rate = new MinDataRate(_minRate, _grace);
         if (kind == TransferKind.Upload && ctx.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } up) up.MinDataRate = rate;
         if (kind == TransferKind.Download && ctx.Features.Get<IHttpMinResponseDataRateFeature>() is { } down) down.MinDataRate = rate;
     }

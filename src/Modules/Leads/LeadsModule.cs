@@ -14,6 +14,8 @@ public static class LeadsModule
     public static IServiceCollection AddLeadsModule(this IServiceCollection services, IConfiguration config)
     {
         services.AddSingleton<LeadIntake>();
+        services.AddSingleton<Features.ExportLeads.SpoolStore>();
+        services.AddHostedService(sp => sp.GetRequiredService<Features.ExportLeads.SpoolStore>());
         services.AddSingleton<LeadBatchActions>();
         services.AddSingleton<IMemberRemovalParticipant, UnassignRemovedMember>();
         services.TryAddSingleton(TimeProvider.System);

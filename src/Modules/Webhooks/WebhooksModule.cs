@@ -17,6 +17,7 @@ public static class WebhooksModule
     {
         services.AddSingleton(WebhookOptions.From(config));
         services.AddSingleton<SecretBox>();
+        services.AddSingleton<Kernel.Security.ISecretSealer>(sp => sp.GetRequiredService<SecretBox>());
         services.AddSingleton<WebhookSender>();
         services.AddTransient<DeliverWebhooksJob>();
         services.AddTransient<TrimWebhooksJob>();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Leads.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -312,26 +313,43 @@ public sealed class DashboardHardeningTests(ProductionDashboardFactory productio
     }
 
     [Fact]
-    public async Task A_dashboard_post_from_another_site_s_page_is_refused_and_one_from_its_own_pages_is_not()
+    public async Task A_dashboard_post_needs_the_token_of_a_dashboard_page_and_its_own_origin()
     {
         await using var development = new RemoteAddressApiFactory();
         await development.InitializeAsync();
-        HttpRequestMessage Post(string? origin, string? fetchSite = null)
+        var c = development.Client();
+        var page = new HttpRequestMessage(HttpMethod.Get, "/hangfire/jobs/enqueued");
+        page.Headers.Add(RemoteAddressApiFactory.Header, "127.0.0.1");
+        var pageResponse = await c.SendAsync(page);
+        var html = await pageResponse.Content.ReadAsStringAsync();
+        pageResponse.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var header = Regex.Match(html, "<meta name=\"csrf-header\" content=\"([^\"]+)\"").Groups[1].Value;
+        var token = Regex.Match(html, "<meta name=\"csrf-token\" content=\"([^\"]+)\"").Groups[1].Value;
+        header.ShouldNotBeEmpty("the dashboard's pages carry an anti-forgery token");
+        token.ShouldNotBeEmpty();
+        var cookie = pageResponse.Headers.GetValues("Set-Cookie").Single(v => v.StartsWith("leads.dashboard.af=", StringComparison.Ordinal)).Split(';')[0];
+
+        HttpRequestMessage Post(string? origin, string? fetchSite = null, bool withToken = true)
         {
             var m = new HttpRequestMessage(HttpMethod.Post, "/hangfire/jobs/enqueued/delete")
             {
                 Content = new FormUrlEncodedContent([new KeyValuePair<string, string>("jobs[]", "1")]),
             };
             m.Headers.Add(RemoteAddressApiFactory.Header, "127.0.0.1");
+            m.Headers.Add("Cookie", cookie);
+            if (withToken) m.Headers.Add(header, token);
             if (origin is not null) m.Headers.Add("Origin", origin);
             if (fetchSite is not null) m.Headers.Add("Sec-Fetch-Site", fetchSite);
             return m;
         }
-        var c = development.Client();
-        // Before: any loopback POST ran, whichever page sent it.
+        // Before: any loopback POST ran with no token, whichever page sent it.
+        ((int)(await c.SendAsync(Post("http://localhost", withToken: false))).StatusCode).ShouldBe(403);
+        var forged = Post("http://localhost", withToken: false);
+        forged.Headers.Add(header, "CfDJ8-not-the-token");
+        ((int)(await c.SendAsync(forged)).StatusCode).ShouldBe(403);
+        // The origin check stays as defence in depth: a token is no licence for another site's page.
         (await c.SendAsync(Post("https://evil.example"))).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         (await c.SendAsync(Post("http://localhost", fetchSite: "cross-site"))).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        (await c.SendAsync(Post(null))).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         ((int)(await c.SendAsync(Post("http://localhost"))).StatusCode).ShouldBeInRange(200, 299);
         ((int)(await c.SendAsync(Post(null, fetchSite: "same-origin"))).StatusCode).ShouldBeInRange(200, 299);
     }

@@ -13,6 +13,7 @@ internal static class IdempotencyData
         public string? Location { get; init; }
         public string? Etag { get; init; }
         public byte[]? ResponseBody { get; init; }
+        public bool ResponseSealed { get; init; }
         public DateTime CreatedAt { get; init; }
     }
 
@@ -28,7 +29,7 @@ internal static class IdempotencyData
         """;
 
     private const string FindSql = """
-        SELECT fingerprint, status_code, content_type, location, etag, response_body, created_at
+        SELECT fingerprint, status_code, content_type, location, etag, response_body, response_sealed, created_at
         FROM access.idempotency_requests
         WHERE workspace_id = @WorkspaceId AND key = @Key
         """;
@@ -36,7 +37,7 @@ internal static class IdempotencyData
     private const string CompleteSql = """
         UPDATE access.idempotency_requests
         SET fingerprint = @Fingerprint, status_code = @StatusCode, content_type = @ContentType, location = @Location, etag = @Etag,
-            response_body = @ResponseBody, completed_at = now()
+            response_body = @ResponseBody, response_sealed = @ResponseSealed, completed_at = now()
         WHERE workspace_id = @WorkspaceId AND key = @Key
         """;
 
@@ -65,13 +66,13 @@ internal static class IdempotencyData
     }
 
     public static async Task CompleteAsync(NpgsqlDataSource db, Guid workspaceId, string key, byte[] fingerprint, int status,
-        string? contentType, string? location, string? etag, byte[] body, CancellationToken ct)
+        string? contentType, string? location, string? etag, byte[] body, bool sealedBody, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(CompleteSql, new
         {
             WorkspaceId = workspaceId, Key = key, Fingerprint = fingerprint, StatusCode = status, ContentType = contentType,
-            Location = location, Etag = etag, ResponseBody = body,
+            Location = location, Etag = etag, ResponseBody = body, ResponseSealed = sealedBody,
         }, cancellationToken: ct));
     }
 

@@ -1,9 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
 using Kernel.Http;
+using Kernel.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Modules.Access.Idempotency;
@@ -15,7 +17,8 @@ namespace Modules.Access.Idempotency;
 /// and stores its status and body with a fingerprint of method, path, query and body. A later request with
 /// the same key and the same fingerprint gets the stored answer replayed (<c>Idempotent-Replayed: true</c>);
 /// a different fingerprint is 422 <c>idempotency_key_reused</c>; while the first is still running, 409
-/// <c>idempotency_key_in_flight</c>. 5xx, 409 and 429 answers are not stored: the key can be retried.
+/// <c>idempotency_key_in_flight</c>. 5xx, 409 and 429 answers are not stored: the key can be retried. An answer that
+/// shows a secret (<see cref="SecretRoutes"/>) is stored sealed and opened only to replay it.
 /// Runs after authorization, so refused requests never claim a key.
 /// </summary>
 internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSource db, IConfiguration config)
@@ -31,13 +34,28 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSour
         "POST /api/leads/{id}/tags",
         "POST /api/leads/exports",
         "POST /api/leads/bulk",
+        "POST /api/leads/{id}/not-duplicate",
+        "POST /api/leads/{id}/unmerge",
+        "POST /api/webhook-subscriptions",
+        "POST /api/webhook-subscriptions/{id}/rotate-secret",
+        "POST /api/webhook-subscriptions/{id}/test",
+        "POST /api/webhook-subscriptions/{id}/deliveries/{deliveryId}/redeliver",
+    };
+
+    /// <summary>
+    /// Routes whose answer shows a secret once (a subscription's signing secret): their stored answer is sealed with
+    /// <see cref="ISecretSealer"/> (the subscriptions' own key), so the idempotency table never holds it in plaintext.
+    /// </summary>
+    public static readonly IReadOnlySet<string> SecretRoutes = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "POST /api/webhook-subscriptions",
+        "POST /api/webhook-subscriptions/{id}/rotate-secret",
     };
 
     public async Task InvokeAsync(HttpContext ctx)
     {
-        if (!ctx.Request.Headers.TryGetValue(Header, out var values) || ctx.User.Identity?.IsAuthenticated != true
-            || ctx.GetEndpoint() is not RouteEndpoint endpoint
-            || !Routes.Contains($"{ctx.Request.Method} /{endpoint.RoutePattern.RawText?.TrimStart('/')}"))
+        var route = ctx.GetEndpoint() is RouteEndpoint endpoint ? $"{ctx.Request.Method} /{endpoint.RoutePattern.RawText?.TrimStart('/')}" : "";
+        if (!ctx.Request.Headers.TryGetValue(Header, out var values) || ctx.User.Identity?.IsAuthenticated != true || !Routes.Contains(route))
         {
             await next(ctx);
             return;
@@ -49,9 +67,10 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSour
 
         var workspaceId = ctx.Caller().WorkspaceId;
         var ct = ctx.RequestAborted;
+        var secret = SecretRoutes.Contains(route);
         if (await IdempotencyData.TryClaimAsync(db, workspaceId, key, IdempotencySweep.Retention(config), ct))
         {
-            await ExecuteAndStoreAsync(ctx, workspaceId, key);
+            await ExecuteAndStoreAsync(ctx, workspaceId, key, secret);
             return;
         }
 
@@ -70,7 +89,11 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSour
         if (record.Location is not null) ctx.Response.Headers.Location = record.Location;
         if (record.Etag is not null) ctx.Response.Headers.ETag = record.Etag;
         ctx.Response.Headers["Idempotent-Replayed"] = "true";
-        if (record.ResponseBody is { Length: > 0 } body) await ctx.Response.Body.WriteAsync(body, ct);
+        if (record.ResponseBody is { Length: > 0 } body)
+        {
+            if (record.ResponseSealed) body = await Sealer(ctx).OpenAsync(body, SealContext(workspaceId, key), ct);
+            await ctx.Response.Body.WriteAsync(body, ct);
+        }
     }
 
     /// <summary>How often a running request renews its claim; a claim without a beat for 10 minutes is abandoned.</summary>
@@ -91,13 +114,18 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSour
         catch (OperationCanceledException) { }
     }
 
-    private async Task ExecuteAndStoreAsync(HttpContext ctx, Guid workspaceId, string key)
+    private static ISecretSealer Sealer(HttpContext ctx) => ctx.RequestServices.GetRequiredService<ISecretSealer>();
+
+    // The workspace and the key: a sealed answer copied to another record does not open.
+    private static byte[] SealContext(Guid workspaceId, string key) => [.. workspaceId.ToByteArray(), .. Encoding.UTF8.GetBytes(key)];
+
+    private async Task ExecuteAndStoreAsync(HttpContext ctx, Guid workspaceId, string key, bool secret)
     {
         using var stopBeat = new CancellationTokenSource();
         var beat = BeatAsync(workspaceId, key, stopBeat.Token);
         try
         {
-            await ExecuteAndStoreCoreAsync(ctx, workspaceId, key);
+            await ExecuteAndStoreCoreAsync(ctx, workspaceId, key, secret);
         }
         finally
         {
@@ -106,7 +134,7 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSour
         }
     }
 
-    private async Task ExecuteAndStoreCoreAsync(HttpContext ctx, Guid workspaceId, string key)
+    private async Task ExecuteAndStoreCoreAsync(HttpContext ctx, Guid workspaceId, string key, bool secret)
     {
         using var hash = StartFingerprint(ctx.Request);
         var hashing = new HashingReadStream(ctx.Request.Body, hash);
@@ -137,8 +165,13 @@ internal sealed class IdempotencyMiddleware(RequestDelegate next, NpgsqlDataSour
         var status = ctx.Response.StatusCode;
         if (IsTransient(status)) await IdempotencyData.ReleaseAsync(db, workspaceId, key);
         else
+        {
+            var body = captured.ToArray();
+            var seal = secret && body.Length > 0;
+            if (seal) body = await Sealer(ctx).SealAsync(body, SealContext(workspaceId, key), CancellationToken.None);
             await IdempotencyData.CompleteAsync(db, workspaceId, key, hash.GetHashAndReset(), status, ctx.Response.ContentType,
-                ctx.Response.Headers.Location.FirstOrDefault(), ctx.Response.Headers.ETag.FirstOrDefault(), captured.ToArray(), CancellationToken.None);
+                ctx.Response.Headers.Location.FirstOrDefault(), ctx.Response.Headers.ETag.FirstOrDefault(), body, seal, CancellationToken.None);
+        }
         captured.Position = 0;
         await captured.CopyToAsync(original, ctx.RequestAborted);
     }

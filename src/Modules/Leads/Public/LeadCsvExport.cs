@@ -81,15 +81,19 @@ public sealed class LeadCsvExport : IAsyncDisposable
     }
 
     /// <summary>Starts the export's query; call <see cref="Validate"/> first (invalid filters throw <see cref="ArgumentException"/>).</summary>
-    public static Task<LeadCsvExport> OpenAsync(NpgsqlDataSource db, Guid workspaceId, LeadExportFilters filters, CancellationToken ct)
+    public static async Task<LeadCsvExport> OpenAsync(NpgsqlDataSource db, Guid workspaceId, LeadExportFilters filters, CancellationToken ct)
     {
         var (filter, errors) = LeadFilter.Parse(workspaceId, filters);
         if (filter is null || !LeadSort.TryParse(filters.Sort, out var sort))
             throw new ArgumentException("Invalid export filters: " + string.Join(" ", Validate(filters).Values), nameof(filters));
-        return OpenAsync(db, filter, sort, ct);
+        return (await OpenAsync(db, filter, sort, maxRows: null, ct))!;
     }
 
-    internal static async Task<LeadCsvExport> OpenAsync(NpgsqlDataSource db, LeadFilter filter, LeadSort sort, CancellationToken ct)
+    /// <summary>
+    /// Starts the query. With <paramref name="maxRows"/>, first counts (in the same snapshot, at most one past the cap)
+    /// the rows the export will have, and returns null when they are more: nothing is read then.
+    /// </summary>
+    internal static async Task<LeadCsvExport?> OpenAsync(NpgsqlDataSource db, LeadFilter filter, LeadSort sort, long? maxRows, CancellationToken ct)
     {
         var conn = await db.OpenConnectionAsync(ct);
         NpgsqlTransaction? tx = null;
@@ -99,6 +103,16 @@ public sealed class LeadCsvExport : IAsyncDisposable
             tx = await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
             await using (var readOnly = new NpgsqlCommand("SET TRANSACTION READ ONLY", conn, tx))
                 await readOnly.ExecuteNonQueryAsync(ct);
+            if (maxRows is { } cap)
+            {
+                await using var count = ExportSql.CountCommand(conn, tx, filter, cap);
+                if ((long)(await count.ExecuteScalarAsync(ct))! > cap)
+                {
+                    await tx.DisposeAsync();
+                    await conn.DisposeAsync();
+                    return null;
+                }
+            }
             cmd = ExportSql.Command(conn, tx, filter, sort);
             var reader = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
             return new LeadCsvExport(conn, tx, cmd, reader);

@@ -10,7 +10,7 @@ namespace Modules.Webhooks.Data;
 /// row does not decrypt). The key is <c>Webhooks:SecretKey</c> (32 bytes, base64) when configured — then a database
 /// dump alone reveals no secret — else one generated on first use and kept in <c>webhooks.keys</c>.
 /// </summary>
-internal sealed class SecretBox(NpgsqlDataSource db, IConfiguration config)
+internal sealed class SecretBox(NpgsqlDataSource db, IConfiguration config) : Kernel.Security.ISecretSealer
 {
     private const string EnsureKeySql = """
         INSERT INTO webhooks.keys (id, key) VALUES (1, @Key) ON CONFLICT (id) DO NOTHING;
@@ -23,25 +23,31 @@ internal sealed class SecretBox(NpgsqlDataSource db, IConfiguration config)
     /// <summary>A new Standard Webhooks secret: <c>whsec_</c> + base64 of 32 random bytes.</summary>
     public static string NewSecret() => "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
-    public async Task<byte[]> SealAsync(Guid subscriptionId, string secret, CancellationToken ct)
+    public Task<byte[]> SealAsync(Guid subscriptionId, string secret, CancellationToken ct) =>
+        SealAsync(System.Text.Encoding.UTF8.GetBytes(secret), subscriptionId.ToByteArray(), ct);
+
+    public async Task<string> OpenAsync(Guid subscriptionId, byte[] sealedBytes, CancellationToken ct) =>
+        System.Text.Encoding.UTF8.GetString(await OpenAsync(sealedBytes, subscriptionId.ToByteArray(), ct));
+
+    public async Task<byte[]> SealAsync(ReadOnlyMemory<byte> plainBytes, byte[] context, CancellationToken ct)
     {
         var key = await KeyAsync(ct);
-        var plain = System.Text.Encoding.UTF8.GetBytes(secret);
+        var plain = plainBytes.Span;
         var sealedBytes = new byte[12 + 16 + plain.Length];
         var nonce = sealedBytes.AsSpan(0, 12);
         RandomNumberGenerator.Fill(nonce);
         using var aes = new AesGcm(key, 16);
-        aes.Encrypt(nonce, plain, sealedBytes.AsSpan(28), sealedBytes.AsSpan(12, 16), subscriptionId.ToByteArray());
+        aes.Encrypt(nonce, plain, sealedBytes.AsSpan(28), sealedBytes.AsSpan(12, 16), context);
         return sealedBytes;
     }
 
-    public async Task<string> OpenAsync(Guid subscriptionId, byte[] sealedBytes, CancellationToken ct)
+    public async Task<byte[]> OpenAsync(byte[] sealedBytes, byte[] context, CancellationToken ct)
     {
         var key = await KeyAsync(ct);
         var plain = new byte[sealedBytes.Length - 28];
         using var aes = new AesGcm(key, 16);
-        aes.Decrypt(sealedBytes.AsSpan(0, 12), sealedBytes.AsSpan(28), sealedBytes.AsSpan(12, 16), plain, subscriptionId.ToByteArray());
-        return System.Text.Encoding.UTF8.GetString(plain);
+        aes.Decrypt(sealedBytes.AsSpan(0, 12), sealedBytes.AsSpan(28), sealedBytes.AsSpan(12, 16), plain, context);
+        return plain;
     }
 
     private async Task<byte[]> KeyAsync(CancellationToken ct)

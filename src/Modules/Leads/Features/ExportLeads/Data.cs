@@ -28,6 +28,19 @@ internal static class Data
         ORDER BY {order}
         """;
 
+    // How many rows the export would have, counting at most @ExportCap + 1 (so the check costs no more than the cap).
+    private const string CountSql = """
+        SELECT count(*) FROM (SELECT 1 FROM leads.leads l WHERE {where} LIMIT @ExportCap + 1) c
+        """;
+
+    public static NpgsqlCommand CountCommand(NpgsqlConnection conn, NpgsqlTransaction tx, LeadFilter f, long cap)
+    {
+        var cmd = new NpgsqlCommand(CountSql.Replace("{where}", f.Where), conn, tx) { CommandTimeout = 300 };
+        f.Bind(cmd.Parameters);
+        cmd.Parameters.AddWithValue("ExportCap", cap);
+        return cmd;
+    }
+
     /// <summary>
     /// The export statement with the filter's values bound. Raw Npgsql rather than Dapper: Dapper's readers buffer or
     /// wrap, and this one must be read sequentially, row by row, straight into the CSV writer.
