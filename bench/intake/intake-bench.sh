@@ -167,7 +167,8 @@ cpu_ms() { awk -v j="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.2f", (n > 0 ? 
 run_leads() { sql -c "SELECT count(*) FROM leads.leads WHERE workspace_id = ANY('{$1}'::uuid[]) AND $RUN"; }
 delete_run() {
   log "deleting the run's leads"
-  sql -c "DELETE FROM leads.leads WHERE workspace_id = ANY('{$1}'::uuid[]) AND $RUN" >/dev/null
+  # The run's group rows first: duplicates.group_members points at its leads without a cascade.
+  sql -c "DELETE FROM duplicates.group_members WHERE workspace_id = ANY('{$1}'::uuid[]) AND (lead_id IN (SELECT id FROM leads.leads WHERE workspace_id = ANY('{$1}'::uuid[]) AND $RUN) OR primary_id IN (SELECT id FROM leads.leads WHERE workspace_id = ANY('{$1}'::uuid[]) AND $RUN)); DELETE FROM leads.leads WHERE workspace_id = ANY('{$1}'::uuid[]) AND $RUN" >/dev/null
 }
 
 # One wrk run (warm-up, then measured) with the given keys over the given workspaces; appends a table row.

@@ -23,6 +23,7 @@ public static class TestCluster
         try
         {
             if (_pg is not null) return _pg;
+            RemoveLeftovers();
             var dir = Path.Combine(Path.GetTempPath(), $"leads-tests-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
             var pg = await EmbeddedPostgres.StartAsync(dir, NullLogger.Instance, new Dictionary<string, string>
             {
@@ -50,6 +51,36 @@ public static class TestCluster
         {
             Gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Deletes the clusters of earlier runs whose test process is gone: the exit handler below cannot always finish (the
+    /// test platform kills a test host that takes too long to exit, and a killed run never gets there), and each
+    /// leftover is a stopped cluster of 1–2 GB. A folder whose test process or PostgreSQL still runs is left alone.
+    /// </summary>
+    private static void RemoveLeftovers()
+    {
+        foreach (var old in Directory.EnumerateDirectories(Path.GetTempPath(), "leads-tests-*"))
+        {
+            var parts = Path.GetFileName(old).Split('-');
+            if (parts.Length < 4 || !int.TryParse(parts[2], out var pid) || pid == Environment.ProcessId || ProcessAlive(pid)) continue;
+            try
+            {
+                // A killed run can leave its PostgreSQL running: leave that folder to it rather than pull its files away.
+                if (Directory.EnumerateFiles(old, "postmaster.pid", SearchOption.AllDirectories).Any(f =>
+                        File.ReadLines(f).FirstOrDefault() is { } first && int.TryParse(first, out var pg) && ProcessAlive(pg))) continue;
+                Directory.Delete(old, recursive: true);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static bool ProcessAlive(int pid)
+    {
+        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
     }
 
     /// <summary>A new database cloned from the migrated template; returns its connection string.</summary>

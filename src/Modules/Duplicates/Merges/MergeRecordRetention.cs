@@ -1,7 +1,6 @@
-using Dapper;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Kernel.Data;
 using Npgsql;
 
 namespace Modules.Duplicates.Merges;
@@ -34,38 +33,19 @@ internal sealed class MergeRecordRetention(NpgsqlDataSource db, IConfiguration c
     }
 
     /// <summary>Deletes every record older than the retention; answers how many.</summary>
-    public async Task<long> RunAsync(CancellationToken ct)
-    {
-        var before = clock.GetUtcNow().UtcDateTime - Retention;
-        long total = 0;
-        while (true)
-        {
-            await using var conn = await db.OpenConnectionAsync(ct);
-            var n = await conn.ExecuteAsync(new CommandDefinition(PruneSql, new { Before = before, Batch }, cancellationToken: ct));
-            total += n;
-            if (n < Batch) return total;
-        }
-    }
+    public Task<long> RunAsync(CancellationToken ct) =>
+        BatchedDelete.RepeatAsync(db, PruneSql, new { Before = clock.GetUtcNow().UtcDateTime - Retention, Batch }, Batch, ct);
 }
 
 /// <summary>Runs <see cref="MergeRecordRetention"/> every <c>Retention:SweepPeriod</c> on a worker node.</summary>
-internal sealed class MergeRecordRetentionLoop(MergeRecordRetention retention, IConfiguration config, ILogger<MergeRecordRetentionLoop> log) : BackgroundService
+internal sealed class MergeRecordRetentionLoop(MergeRecordRetention retention, IConfiguration config, ILogger<MergeRecordRetentionLoop> log)
+    : RetentionSweepLoop(config, log)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override string What => "Merge record retention pass";
+
+    protected override async Task PassAsync(CancellationToken ct)
     {
-        var period = config.GetValue("Retention:SweepPeriod", TimeSpan.FromMinutes(5));
-        using var timer = new PeriodicTimer(period);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                if (await retention.RunAsync(stoppingToken) is > 0 and var n)
-                    log.LogInformation("Retention: {Records} merge records past the undo window deleted", n);
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException && !stoppingToken.IsCancellationRequested)
-            {
-                log.LogWarning(e, "Merge record retention pass failed; next try in {Period}", period);
-            }
-        }
+        if (await retention.RunAsync(ct) is > 0 and var n)
+            Log.LogInformation("Retention: {Records} merge records past the undo window deleted", n);
     }
 }

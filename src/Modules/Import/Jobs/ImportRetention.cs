@@ -1,7 +1,6 @@
-using Dapper;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Kernel.Data;
 using Npgsql;
 
 namespace Modules.Import.Jobs;
@@ -52,40 +51,21 @@ internal sealed class ImportRetention(NpgsqlDataSource db, IConfiguration config
         return new RetentionResult(uploads, errors, exports);
     }
 
-    /// <summary>Runs one bounded delete until it deletes less than a full batch, each in its own short transaction.</summary>
-    private async Task<long> RepeatAsync(string sql, TimeSpan age, int batch, CancellationToken ct)
-    {
-        long total = 0;
-        while (true)
-        {
-            await using var conn = await db.OpenConnectionAsync(ct);
-            var n = await conn.ExecuteAsync(new CommandDefinition(sql, new { Age = age, Batch }, cancellationToken: ct));
-            total += n;
-            if (n < batch) return total;
-        }
-    }
+    private Task<long> RepeatAsync(string sql, TimeSpan age, int batch, CancellationToken ct) =>
+        BatchedDelete.RepeatAsync(db, sql, new { Age = age, Batch }, batch, ct);
 }
 
 /// <summary>Runs <see cref="ImportRetention"/> every <c>Retention:SweepPeriod</c> on a worker node.</summary>
-internal sealed class ImportRetentionLoop(ImportRetention retention, IConfiguration config, ILogger<ImportRetentionLoop> log) : BackgroundService
+internal sealed class ImportRetentionLoop(ImportRetention retention, IConfiguration config, ILogger<ImportRetentionLoop> log)
+    : RetentionSweepLoop(config, log)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override string What => "Retention pass";
+
+    protected override async Task PassAsync(CancellationToken ct)
     {
-        var period = config.GetValue("Retention:SweepPeriod", TimeSpan.FromMinutes(5));
-        using var timer = new PeriodicTimer(period);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                var r = await retention.RunAsync(stoppingToken);
-                if (r.AbandonedUploads + r.RowErrors + r.Exports > 0)
-                    log.LogInformation("Retention: {Uploads} abandoned uploads, {RowErrors} rejected rows, {Exports} exports deleted",
-                        r.AbandonedUploads, r.RowErrors, r.Exports);
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException && !stoppingToken.IsCancellationRequested)
-            {
-                log.LogWarning(e, "Retention pass failed; next try in {Period}", period);
-            }
-        }
+        var r = await retention.RunAsync(ct);
+        if (r.AbandonedUploads + r.RowErrors + r.Exports > 0)
+            Log.LogInformation("Retention: {Uploads} abandoned uploads, {RowErrors} rejected rows, {Exports} exports deleted",
+                r.AbandonedUploads, r.RowErrors, r.Exports);
     }
 }

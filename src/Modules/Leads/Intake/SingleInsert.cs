@@ -88,27 +88,8 @@ internal static class SingleInsert
         string sql;
         if (cached is { } c && c.Guard.LockSql == guard.LockSql && c.Guard.NoMatchSql == guard.NoMatchSql) sql = c.Sql;
         else _fastSql = (guard, sql = FastSql(guard));
-        var args = new DynamicParameters(new
-        {
-            Id = Guid.CreateVersion7(),
-            target.WorkspaceId,
-            Region = region,
-            lead.Email,
-            lead.EmailNorm,
-            lead.FirstName,
-            lead.LastName,
-            lead.Phone,
-            lead.PhoneE164,
-            lead.Company,
-            Score = score,
-            target.SourceId,
-            lead.Notes,
-            Metadata = lead.MetadataJson,
-            target.Channel,
-            ActorType = target.Actor.Type,
-            ActorId = target.Actor.Id,
-            ActorName = target.Actor.Name,
-        });
+        var args = LeadColumns(target, lead, score);
+        args.Add("Region", region);
         args.AddDynamicParams(guard.Parameters);
         await using var grid = await conn.QueryMultipleAsync(new CommandDefinition(sql, args, cancellationToken: ct));
         await grid.ReadAsync(); // the locks
@@ -118,33 +99,39 @@ internal static class SingleInsert
     public static async Task<LeadDetail> WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IDuplicateDetector? detector,
         IntakeTarget target, NormalizedLead lead, int score, CancellationToken ct)
     {
-        var id = Guid.CreateVersion7();
         var match = detector is null ? null : await detector.DetectAsync(conn, tx, target.WorkspaceId, lead.EmailNorm, lead.PhoneE164, ct);
         var sql = detector is null ? NoGroupSql : (_withGroupSql ??= Sql(detector.GroupMemberCte));
-        var detail = await LeadReads.ReadDetailAsync(conn, new CommandDefinition(sql, new
+        var args = LeadColumns(target, lead, score);
+        args.AddDynamicParams(new
         {
-            Id = id,
-            target.WorkspaceId,
-            lead.Email,
-            lead.EmailNorm,
-            lead.FirstName,
-            lead.LastName,
-            lead.Phone,
-            lead.PhoneE164,
-            lead.Company,
-            Score = score,
-            target.SourceId,
-            lead.Notes,
-            Metadata = lead.MetadataJson,
-            target.Channel,
-            ActorType = target.Actor.Type,
-            ActorId = target.Actor.Id,
-            ActorName = target.Actor.Name,
             DuplicateOf = match?.PrimaryId,
             MatchedOn = match?.MatchedOn,
             EventId = Guid.CreateVersion7(),
             FlagData = match is null ? null : JsonSerializer.Serialize(LeadEvents.DuplicateFlaggedData(match), JsonConventions.Options),
-        }, tx, cancellationToken: ct));
+        });
+        var detail = await LeadReads.ReadDetailAsync(conn, new CommandDefinition(sql, args, tx, cancellationToken: ct));
         return detail ?? throw new InvalidOperationException("The insert returned no lead.");
     }
+
+    /// <summary>The new lead's columns, as both inserts bind them (a fresh UUIDv7 as its ID).</summary>
+    private static DynamicParameters LeadColumns(IntakeTarget target, NormalizedLead lead, int score) => new(new
+    {
+        Id = Guid.CreateVersion7(),
+        target.WorkspaceId,
+        lead.Email,
+        lead.EmailNorm,
+        lead.FirstName,
+        lead.LastName,
+        lead.Phone,
+        lead.PhoneE164,
+        lead.Company,
+        Score = score,
+        target.SourceId,
+        lead.Notes,
+        Metadata = lead.MetadataJson,
+        target.Channel,
+        ActorType = target.Actor.Type,
+        ActorId = target.Actor.Id,
+        ActorName = target.Actor.Name,
+    });
 }
