@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Dapper;
-using Kernel.Ids;
 using Leads.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -159,17 +157,7 @@ public sealed class MinDataRateTests(KestrelApiFactory api) : IClassFixture<Kest
     /// A completed async export whose file (16 MiB) is more than the socket buffers between server and client hold, stored
     /// (and so written to the response) in 16 KiB pieces.
     /// </summary>
-    private async Task<string> LargeStoredExportAsync(TestWorkspace ws)
-    {
-        var id = Guid.CreateVersion7();
-        await using var db = await api.OpenDbAsync();
-        await db.ExecuteAsync("""
-            INSERT INTO import.exports (id, workspace_id, status, row_count, byte_count, created_by_key, started_at, finished_at)
-            VALUES (@id, @ws, 'completed', 16, 16 * 1048576, @id, now(), now());
-            INSERT INTO import.export_chunks (export_id, seq, data) SELECT @id, s, decode(repeat('61', 16384), 'hex') FROM generate_series(0, 1023) s;
-            """, new { id, ws = ws.Id });
-        return TypeId.Format(IdPrefix.Export, id);
-    }
+    private Task<string> LargeStoredExportAsync(TestWorkspace ws) => api.StoredExportAsync(ws.Id, 1024, 16384);
 
     [Fact]
     public async Task A_download_read_below_the_floor_is_cut_off_and_one_read_at_speed_is_whole()

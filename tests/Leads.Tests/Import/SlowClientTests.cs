@@ -215,17 +215,7 @@ public sealed class SlowClientTests(SlowClientApiFactory api) : IClassFixture<Sl
     }
 
     /// <summary>A completed export of 300 stored pieces of 1 KiB (more than the test server buffers for a reader).</summary>
-    private async Task<string> StoredExportAsync(TestWorkspace ws)
-    {
-        var id = Guid.CreateVersion7();
-        await using var db = await api.OpenDbAsync();
-        await db.ExecuteAsync("""
-            INSERT INTO import.exports (id, workspace_id, status, row_count, byte_count, created_by_key, started_at, finished_at)
-            VALUES (@id, @ws, 'completed', 300, 300 * 1024, @id, now(), now());
-            INSERT INTO import.export_chunks (export_id, seq, data) SELECT @id, s, decode(repeat('61', 1024), 'hex') FROM generate_series(0, 299) s;
-            """, new { id, ws = ws.Id });
-        return TypeId.Format(IdPrefix.Export, id);
-    }
+    private Task<string> StoredExportAsync(TestWorkspace ws) => api.StoredExportAsync(ws.Id, 300, 1024);
 
     [Fact]
     public async Task A_slow_export_download_holds_no_statement_and_a_second_one_of_the_key_is_429()

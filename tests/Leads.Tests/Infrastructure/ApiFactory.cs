@@ -48,6 +48,23 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return conn;
     }
 
+    /// <summary>
+    /// A completed async export of the workspace whose stored file is <paramref name="pieces"/> pieces of
+    /// <paramref name="pieceBytes"/> bytes (<c>a</c>s), written straight to the tables; answers its TypeID.
+    /// </summary>
+    public async Task<string> StoredExportAsync(Guid workspaceId, int pieces, int pieceBytes)
+    {
+        var id = Guid.CreateVersion7();
+        await using var db = await OpenDbAsync();
+        await db.ExecuteAsync("""
+            INSERT INTO import.exports (id, workspace_id, status, row_count, byte_count, created_by_key, started_at, finished_at)
+            VALUES (@id, @ws, 'completed', @pieces, @pieces::bigint * @pieceBytes, @id, now(), now());
+            INSERT INTO import.export_chunks (export_id, seq, data)
+            SELECT @id, s, decode(repeat('61', @pieceBytes), 'hex') FROM generate_series(0, @pieces - 1) s;
+            """, new { id, ws = workspaceId, pieces, pieceBytes });
+        return Kernel.Ids.TypeId.Format(Kernel.Ids.IdPrefix.Export, id);
+    }
+
     /// <summary>A client whose every response is checked against the published OpenAPI document (<see cref="OpenApiContract"/>).</summary>
     public new HttpClient CreateClient() => CreateDefaultClient(new Uri("http://localhost"), new ContractValidatingHandler(() => Server.CreateHandler()));
 
