@@ -68,6 +68,8 @@ public sealed class ListLeadsTests(ApiFactory api) : IClassFixture<ApiFactory>
         var ws = await api.CreateWorkspaceAsync();
         var jane = await ws.CreateLeadAsync(new { firstName = "Jane", lastName = "Smith", email = "jane@acme.com", phone = "+1 (415) 555-2671", company = "Initech" });
         var other = await ws.CreateLeadAsync(new { firstName = "Bob", lastName = "Stone", email = "bob@globex.com", company = "Globex 50%_off" });
+        // Digits in an email address: a substring of the email as typed, but not a phone match for a formatted number.
+        var carl = await ws.CreateLeadAsync(new { firstName = "Carl", email = "carl.4155552671@example.com", phone = "+1 212 555 0100" });
         async Task<string[]> Search(string q) => (await ws.Read.GetObjectAsync($"/api/leads?search={Uri.EscapeDataString(q)}")).Ids();
 
         (await Search("jan")).ShouldBe([jane.Id()]);
@@ -75,9 +77,10 @@ public sealed class ListLeadsTests(ApiFactory api) : IClassFixture<ApiFactory>
         (await Search("Jane Smith")).ShouldBe([jane.Id()]);
         (await Search("ACME.com")).ShouldBe([jane.Id()]);
         (await Search("initech")).ShouldBe([jane.Id()]);
-        (await Search("4155552671")).ShouldBe([jane.Id()]);
+        (await Search("4155552671")).ShouldBe([carl.Id(), jane.Id()]);
         (await Search("(415) 555-2671")).ShouldBe([jane.Id()]);
         (await Search("555 2671")).ShouldBe([jane.Id()]);
+        (await Search("+1 (415) 555-2671")).ShouldBe([jane.Id()]);
         // LIKE metacharacters are literals.
         (await Search("50%_")).ShouldBe([other.Id()]);
         (await Search("%")).ShouldBe([other.Id()]);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Leads.Host.Database;
 using Leads.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -62,5 +63,30 @@ public sealed class EmbeddedClusterTests
         {
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
+    }
+
+    [Theory]
+    [InlineData(24L << 30, "6144MB")] // this machine: a quarter
+    [InlineData(256L << 20, "128MB")] // a small container: never below PostgreSQL's stock value
+    [InlineData(128L << 30, "8192MB")] // a large machine: capped
+    public void Shared_buffers_default_to_a_quarter_of_the_available_memory_within_bounds(long available, string expected) =>
+        DatabaseBootstrap.DefaultSharedBuffers(available).ShouldBe(expected);
+
+    [Fact]
+    public void Server_settings_take_the_defaults_unless_configured_and_an_empty_value_keeps_the_servers_own()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Database:Server:shared_buffers"] = "512MB",
+            ["Database:Server:checkpoint_timeout"] = "",
+            ["Database:Server:work_mem"] = "8MB",
+        }).Build();
+        var settings = DatabaseBootstrap.ServerSettings(config);
+        settings["shared_buffers"].ShouldBe("512MB");
+        settings["work_mem"].ShouldBe("8MB");
+        settings["max_wal_size"].ShouldBe("4GB");
+        settings.ShouldNotContainKey("checkpoint_timeout");
+        DatabaseBootstrap.ServerSettings(new ConfigurationBuilder().Build())["shared_buffers"]
+            .ShouldBe(DatabaseBootstrap.DefaultSharedBuffers(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes));
     }
 }

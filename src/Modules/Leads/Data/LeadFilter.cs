@@ -105,7 +105,9 @@ internal sealed record LeadFilter
         if (s.HasFlag(Shape.End)) p.Add("l.created_at < @EndBefore");
         if (s.HasFlag(Shape.UpdatedSince)) p.Add("l.updated_at >= @UpdatedSince");
         if (s.HasFlag(Shape.UpdatedBefore)) p.Add("l.updated_at < @UpdatedBefore");
-        if (s.HasFlag(Shape.SearchDigits)) p.Add("(l.search_text LIKE lower(@Search) OR l.phone_digits LIKE @SearchDigits)");
+        // search_text ends with the phone's digits, so its trigram index finds the candidates of a digits match too
+        // (migration 0074); phone_digits is the exact test.
+        if (s.HasFlag(Shape.SearchDigits)) p.Add("(l.search_text LIKE lower(@Search) OR (l.search_text LIKE @SearchDigits AND l.phone_digits LIKE @SearchDigits))");
         else if (s.HasFlag(Shape.Search)) p.Add("l.search_text LIKE lower(@Search)");
         if (s.HasFlag(Shape.TagId)) p.Add("EXISTS (SELECT 1 FROM tags.v_lead_tags t WHERE t.lead_id = l.id AND t.tag_id = @TagId)");
         if (s.HasFlag(Shape.TagName))
