@@ -4,7 +4,7 @@
 #   bench/list-bench.sh [--reseed] [--leads N] [--duration SECONDS] [--warmup SECONDS] [--connections C]
 #                       [--only NAME[,NAME…]] [--no-build]
 #
-# Scenarios: list, status, assigned, search, page5000, stats, sort-score, updated-since, cursor500k (wrk),
+# Scenarios: list, status, assigned, search, search-phone, page5000, stats, sort-score, updated-since, cursor500k (wrk),
 # bulk (a 100,000-lead set_status alone, under a paced list load — judged: ≤ 20 s, list p99 ≤ 2× the same load's
 # idle p99, printed as PASS/FAIL — and under wrk's saturating loop — reported), search-cold (first request per term, curl),
 # search-writes (wrk on search while leads are being created, BENCH_WRITES_PER_S per second, default 5).
@@ -46,6 +46,8 @@ PG_SETTINGS=${BENCH_PG_SETTINGS-}
 # (a common surname that also occurs in one company name).
 MEMBER_NAME="Eleanor Shellstrop"
 SEARCH_TERM=garcia
+# A phone-number search as people type it (spec: digits match phones whatever their formatting).
+SEARCH_PHONE="583-55"
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -221,14 +223,18 @@ MEMBER_ID=$(curl -sf -H "X-API-Key: $KEY" "$BASE/api/users" | jq -r --arg n "$ME
 W="workspace_id = '$WS_ID'"
 T=$SEARCH_TERM
 # The spec's search, written independently of the endpoint's SQL: a substring of first, last or full name, email or company.
+# With a second argument (the digits of a query that looks like a phone number), also a substring of the phone's digits.
 search_count_sql() {
-  echo "SELECT count(*) FROM leads.leads WHERE $W AND (strpos(lower(first_name), '$1') > 0 OR strpos(lower(last_name), '$1') > 0 OR strpos(lower(first_name || ' ' || last_name), '$1') > 0 OR strpos(lower(email), '$1') > 0 OR strpos(lower(company), '$1') > 0)"
+  local digits=""
+  [[ -n ${2:-} ]] && digits=" OR strpos(regexp_replace(coalesce(phone, ''), '[^0-9]', '', 'g'), '$2') > 0"
+  echo "SELECT count(*) FROM leads.leads WHERE $W AND (strpos(lower(first_name), '$1') > 0 OR strpos(lower(last_name), '$1') > 0 OR strpos(lower(first_name || ' ' || last_name), '$1') > 0 OR strpos(lower(email), '$1') > 0 OR strpos(lower(company), '$1') > 0$digits)"
 }
 SCENARIOS=(
   "list#/api/leads#.pagination.total#SELECT count(*) FROM leads.leads WHERE $W#30"
   "status#/api/leads?status=qualified#.pagination.total#SELECT count(*) FROM leads.leads WHERE $W AND status = 'qualified'#30"
   "assigned#/api/leads?assignedTo=$MEMBER_ID#.pagination.total#SELECT count(*) FROM leads.leads WHERE $W AND assigned_to = '$MEMBER_UUID'#30"
   "search#/api/leads?search=$T#.pagination.total#$(search_count_sql "$T")#100"
+  "search-phone#/api/leads?search=$(jq -rn --arg t "$SEARCH_PHONE" '$t|@uri')#.pagination.total#$(search_count_sql "$SEARCH_PHONE" "$(tr -cd 0-9 <<<"$SEARCH_PHONE")")#100"
   "page5000#/api/leads?page=5000#.pagination.total#SELECT count(*) FROM leads.leads WHERE $W#2x list"
   "stats#/api/leads/stats#[.total, .byStatus.new, .byStatus.contacted, .byStatus.qualified, .byStatus.converted, .byStatus.closed, .unassigned] | map(tostring) | join(\",\")#SELECT concat_ws(',', count(*), count(*) FILTER (WHERE status = 'new'), count(*) FILTER (WHERE status = 'contacted'), count(*) FILTER (WHERE status = 'qualified'), count(*) FILTER (WHERE status = 'converted'), count(*) FILTER (WHERE status = 'closed'), count(*) FILTER (WHERE assigned_to IS NULL)) FROM leads.leads WHERE $W#20"
 )
