@@ -172,7 +172,13 @@ var hangfireOptions = new PostgreSqlStorageOptions
     DistributedLockTimeout = TimeSpan.FromMinutes(1),
 };
 builder.Services.AddSingleton<JobStorage>(new PostgreSqlStorage(new Hangfire.PostgreSql.Factories.NpgsqlConnectionFactory(database.ConnectionString, hangfireOptions), hangfireOptions));
-builder.Services.AddHangfire(c => c
+// Likewise the activator that builds a job's services: Hangfire's default is the process-wide JobActivator.Current, i.e.
+// whichever host was configured last, so a job could run on another host's services and database.
+builder.Services.AddSingleton<JobActivator>(sp => new Hangfire.AspNetCore.AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+// And Hangfire's log provider, a static too: it must outlive no host (Platform/HangfireLogs).
+builder.Services.AddSingleton<HangfireLogs.Attachment>();
+builder.Services.AddHangfire((sp, c) => c
+    .UseLogProvider(sp.GetRequiredService<HangfireLogs.Attachment>().Provider)
     .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
     .UseSimpleAssemblyNameTypeSerializer()
     .UseRecommendedSerializerSettings());

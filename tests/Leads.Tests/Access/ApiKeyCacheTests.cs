@@ -10,12 +10,16 @@ namespace Leads.Tests.Access;
 /// <summary>The host with a clock the test moves: how long a changed key row may still be answered from the key cache.</summary>
 public sealed class ManualClockApiFactory : ApiFactory
 {
-    /// <summary>The real time plus what the tests added: it never runs behind the database's now().</summary>
+    /// <summary>
+    /// Starts at the real time and moves only when a test advances it: a cached row's age is exactly what the test says,
+    /// however slowly the machine runs (it used to follow the real time too, and a request delayed 0.1 s on a loaded
+    /// machine found the row of "1.9 s ago" already 2 s old). SQL that sets a time uses the clock's (@Now), never now().
+    /// </summary>
     public sealed class ManualClock : TimeProvider
     {
-        private long _offset;
-        public override DateTimeOffset GetUtcNow() => DateTimeOffset.UtcNow.AddTicks(Interlocked.Read(ref _offset));
-        public void Advance(TimeSpan by) => Interlocked.Add(ref _offset, by.Ticks);
+        private long _ticks = DateTimeOffset.UtcNow.UtcTicks;
+        public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
     }
 
     public ManualClock Clock { get; } = new();
@@ -46,13 +50,13 @@ public sealed class ApiKeyCacheTests(ManualClockApiFactory api) : IClassFixture<
     private async Task ChangeBySqlAsync(string sql, string key)
     {
         await using var db = await api.OpenDbAsync();
-        (await db.ExecuteAsync(sql, new { P = key[..12] })).ShouldBe(1);
+        (await db.ExecuteAsync(sql, new { P = key[..12], Now = api.Clock.GetUtcNow().UtcDateTime })).ShouldBe(1);
     }
 
     [Theory]
     [InlineData("UPDATE access.api_keys SET active = false WHERE prefix = @P", "api_key_inactive")]
     [InlineData("DELETE FROM access.api_keys WHERE prefix = @P", "invalid_api_key")]
-    [InlineData("UPDATE access.api_keys SET expires_at = now() - interval '1 second' WHERE prefix = @P", "api_key_expired")]
+    [InlineData("UPDATE access.api_keys SET expires_at = @Now - interval '1 second' WHERE prefix = @P", "api_key_expired")]
     [InlineData("UPDATE access.members SET deleted_at = now() WHERE id = (SELECT member_id FROM access.api_keys WHERE prefix = @P)", "invalid_api_key")]
     public async Task A_key_changed_elsewhere_is_refused_once_the_bound_has_passed(string change, string code)
     {

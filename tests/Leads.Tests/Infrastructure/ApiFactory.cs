@@ -4,6 +4,7 @@ using Kernel.Security;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Modules.Access.Public;
 using Npgsql;
 
@@ -16,6 +17,11 @@ namespace Leads.Tests.Infrastructure;
 public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
     public string ConnectionString { get; protected set; } = "";
+
+    /// <summary>The errors this host logged (with exceptions), quoted by the test client when it answers 500.</summary>
+    public ServerLog ServerLog { get; }
+
+    public ApiFactory() => ServerLog = new ServerLog(GetType().Name);
 
     /// <summary>Extra configuration a test class needs (e.g. a low rate limit).</summary>
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
@@ -37,6 +43,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         // the throttle's own tests lower this again.
         builder.UseSetting("Auth:FailuresPerIpPerMinute", "1000000");
         foreach (var (k, v) in Settings) builder.UseSetting(k, v);
+        builder.ConfigureLogging(l => l.AddProvider(ServerLog));
     }
 
     public new async Task DisposeAsync() => await base.DisposeAsync();
@@ -66,7 +73,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     }
 
     /// <summary>A client whose every response is checked against the published OpenAPI document (<see cref="OpenApiContract"/>).</summary>
-    public new HttpClient CreateClient() => CreateDefaultClient(new Uri("http://localhost"), new ContractValidatingHandler(() => Server.CreateHandler()));
+    public new HttpClient CreateClient() => CreateDefaultClient(new Uri("http://localhost"), new ContractValidatingHandler(() => Server.CreateHandler(), ServerLog));
 
     public HttpClient Client(string? key = null)
     {

@@ -152,13 +152,28 @@ public sealed class OpenApiContract
 
 public sealed class OpenApiContractException(string message) : Exception(message);
 
-/// <summary>Checks each response against <see cref="OpenApiContract"/> before the test sees it.</summary>
-public sealed class ContractValidatingHandler(Func<HttpMessageHandler> server) : DelegatingHandler
+/// <summary>
+/// Checks each response against <see cref="OpenApiContract"/> before the test sees it. A 500 is never an answer a test
+/// expects: it fails the request at once with the errors the host logged meanwhile (<see cref="ServerLog"/>), so the
+/// cause is in the test's result rather than in a console nobody sees.
+/// </summary>
+public sealed class ContractValidatingHandler(Func<HttpMessageHandler> server, ServerLog? log = null) : DelegatingHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        var mark = log?.Count ?? 0;
         var response = await base.SendAsync(request, cancellationToken);
+        if (response.StatusCode == System.Net.HttpStatusCode.InternalServerError)
+        {
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            var logged = log?.Since(mark) ?? [];
+            throw new UnexpectedServerErrorException(
+                $"{request.Method} {request.RequestUri!.PathAndQuery} → 500 {body}{Environment.NewLine}" +
+                (logged.Count == 0 ? "The host logged no error for it." : "The host logged:" + Environment.NewLine + string.Join(Environment.NewLine, logged)));
+        }
         if (await OpenApiContract.TryGetAsync(server()) is { } contract) await contract.CheckAsync(request, response);
         return response;
     }
 }
+
+public sealed class UnexpectedServerErrorException(string message) : Exception(message);

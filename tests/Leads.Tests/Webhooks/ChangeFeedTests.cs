@@ -195,6 +195,9 @@ public sealed class ChangeFeedTests(ApiFactory api) : IClassFixture<ApiFactory>
         })).ToList();
         while (!writers.All(t => t.IsCompleted)) await ReadOnAsync();
         await Task.WhenAll(writers);
+        // The last writers' events are readable once every older transaction in the cluster has ended — another test
+        // class's long transaction can still be open (it made this read miss events in a full-suite run).
+        await api.FeedSettledAsync(ws.Id);
         await ReadOnAsync();
 
         await using var db = await api.OpenDbAsync();
