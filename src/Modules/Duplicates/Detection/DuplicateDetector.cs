@@ -67,6 +67,38 @@ internal sealed class DuplicateDetector : IDuplicateDetector
         });
     }
 
+    // The group commit's guard (IDuplicateDetector.GuardNewLeads): one row per lock, taken in array order (a function
+    // scan over unnest returns its rows in order), which the caller sorts ordinally. A workspace's intake lock key is a
+    // prefix of its key locks' keys, so it sorts before them: every transaction takes its locks in one global order
+    // (the order DetectAsync takes them in for one lead), and waits can form no cycle.
+    private const string BatchLockSql = """
+        SELECT CASE WHEN s THEN pg_advisory_xact_lock_shared(hashtextextended(k, 0)) ELSE pg_advisory_xact_lock(hashtextextended(k, 0)) END
+        FROM unnest(@DupLockKeys::text[], @DupLockShared::boolean[]) AS u(k, s)
+        """;
+
+    // Two anti-joins rather than one OR, so that each probes its own match-key index.
+    private const string BatchNoMatchSql = """
+        NOT EXISTS (SELECT 1 FROM leads.v_leads v WHERE v.workspace_id = b.workspace_id AND v.email_norm = b.email_norm)
+        AND NOT EXISTS (SELECT 1 FROM leads.v_leads v WHERE v.workspace_id = b.workspace_id AND v.phone_e164 = b.phone_e164)
+        """;
+
+    public NewLeadGuard GuardNewLeads(IReadOnlyList<NewLeadKeys> leads)
+    {
+        var locks = new SortedDictionary<string, bool>(StringComparer.Ordinal); // key → shared
+        foreach (var lead in leads)
+        {
+            var keys = LockKeys(lead.WorkspaceId, lead.EmailNorm, lead.PhoneE164).ToList();
+            if (keys.Count == 0) continue; // no key, no lock (as GuardNewLead)
+            locks[WorkspaceIntakeLock.Key(lead.WorkspaceId)] = true;
+            foreach (var key in keys) locks[key] = false;
+        }
+        return new NewLeadGuard(BatchLockSql, BatchNoMatchSql, new Dictionary<string, object?>
+        {
+            ["DupLockKeys"] = locks.Keys.ToArray(),
+            ["DupLockShared"] = locks.Values.ToArray(),
+        });
+    }
+
     private const string OldestLivePrimarySql = """
         SELECT id FROM leads.v_leads
         WHERE id = ANY(@Ids) AND duplicate_of IS NULL
