@@ -235,6 +235,40 @@ public sealed class IntakeBatchTests(OneIntakeWriterFactory api) : IClassFixture
     }
 
     [Fact]
+    public async Task A_workspace_whose_import_holds_its_intake_lock_does_not_hold_up_the_other_leads_of_the_batch()
+    {
+        var busy = await api.CreateWorkspaceAsync();
+        var other = await api.CreateWorkspaceAsync();
+        await WarmAsync(busy);
+        await WarmAsync(other);
+        await busy.CreateLeadAsync(new { email = "known@import.io" });
+        await HoldWriterAsync();
+        // An import chunk of `busy` holds its intake lock exclusively (BulkDuplicateDetector) until its transaction ends.
+        await using var import = await api.OpenDbAsync();
+        await using var chunk = await import.BeginTransactionAsync();
+        await import.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtextextended(@Key, 0))", new { Key = $"dup:{busy.Id:N}" }, chunk);
+        var waiting = new List<Task<HttpResponseMessage>>
+        {
+            busy.Full.PostJsonAsync("/api/leads", new { email = "new@import.io" }),
+            busy.Full.PostJsonAsync("/api/leads", new { email = "KNOWN@import.io" }),
+        };
+        var others = Enumerable.Range(0, 4).Select(i => other.Full.PostJsonAsync("/api/leads", new { email = $"o{i}@free.io" })).ToList();
+        await Until(() => _batcher.PendingCount >= waiting.Count + others.Count);
+        _release.SetResult();
+
+        // The other workspace's leads are written while the chunk still holds the lock (a bounded wait: a hang fails).
+        foreach (var r in await Task.WhenAll(others).WaitAsync(TimeSpan.FromMinutes(2))) r.StatusCode.ShouldBe(HttpStatusCode.Created);
+        waiting.ShouldAllBe(t => !t.IsCompleted);
+        await chunk.CommitAsync();
+        var answers = await Task.WhenAll(waiting);
+        answers.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Created);
+        (await answers[0].BodyAsync())["isDuplicate"]!.GetValue<bool>().ShouldBeFalse();
+        (await answers[1].BodyAsync())["isDuplicate"]!.GetValue<bool>().ShouldBeTrue();
+        await AssertExactAsync(busy, 4);
+        await AssertExactAsync(other, 5);
+    }
+
+    [Fact]
     public async Task A_caller_that_goes_before_its_lead_is_taken_leaves_it_unwritten_and_one_taken_gets_its_lead()
     {
         var ws = await api.CreateWorkspaceAsync();

@@ -45,7 +45,8 @@ public interface IDuplicateDetector
     /// each workspace's intake lock shared, the key locks — in one global order consistent with <see cref="DetectAsync"/>'s,
     /// so that batches, single intakes and edits cannot deadlock; <see cref="NewLeadGuard.NoMatchSql"/> is a predicate
     /// over the batch's row, aliased <c>b</c> with columns <c>workspace_id</c>, <c>email_norm</c> and <c>phone_e164</c>,
-    /// true when that lead matches no existing lead.
+    /// true when that lead matches no existing lead and its locks were taken — a workspace whose intake lock a bulk
+    /// write holds is skipped rather than waited for, and its leads fail the predicate (the ordinary path then waits).
     /// </summary>
     NewLeadGuard GuardNewLeads(IReadOnlyList<NewLeadKeys> leads);
 }
