@@ -43,14 +43,14 @@ public sealed record IntakeBatchResult(IReadOnlyList<Guid?> Ids, int Written, in
 public sealed class LeadIntake
 {
     private static readonly MonotonicUuidV7 Ids = MonotonicUuidV7.Shared;
-    private readonly NpgsqlDataSource db;
+    private readonly NpgsqlDataSource _db;
     private readonly IDuplicateDetector? _detector;
     private readonly IBulkDuplicateDetector? _bulk;
     private readonly IntakeBatcher _batcher;
 
     internal LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDetector> detectors, IEnumerable<IBulkDuplicateDetector> bulkDetectors, IntakeBatcher batcher)
     {
-        this.db = db;
+        _db = db;
         _detector = detectors.FirstOrDefault();
         _bulk = bulkDetectors.FirstOrDefault();
         _batcher = batcher;
@@ -144,7 +144,7 @@ public sealed class LeadIntake
                 }
             }
         }
-        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var conn = await _db.OpenConnectionAsync(ct);
         var context = await ContextAsync(conn, null, workspaceId, sourceId, ct);
         RememberRegion(workspaceId, context.Region);
         var prepared = Prepare(input, context);
