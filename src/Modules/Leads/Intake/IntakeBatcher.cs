@@ -130,7 +130,19 @@ internal sealed class IntakeBatcher : IAsyncDisposable
                     if (!TakeKeys(keys, pending.Row)) pending.Done.TrySetResult(Outcome.Ordinary);
                     else batch.Add(pending);
                 }
-                if (batch.Count > 0) conn = await WriteAsync(conn, batch);
+                if (batch.Count == 0) continue;
+                try
+                {
+                    conn = await WriteAsync(conn, batch);
+                }
+                catch (Exception e)
+                {
+                    // Not the write (WriteAsync settles its own failures): whatever it was, no request may wait forever.
+                    _log.LogError(e, "The group-commit writer failed outside a batch's write; its {Count} leads are written on their own", batch.Count);
+                    foreach (var pending in batch) pending.Done.TrySetResult(Outcome.WriteAlone);
+                    if (conn is not null) await conn.DisposeAsync();
+                    conn = null;
+                }
             }
         }
         finally

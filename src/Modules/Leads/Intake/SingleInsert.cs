@@ -73,8 +73,10 @@ internal static class SingleInsert
         SELECT NULL::uuid AS id, NULL::text AS name WHERE false;
         """;
 
-    // One text per guard text (in practice one): built once, so Npgsql's automatic preparation sees the same statements.
-    private static (NewLeadGuard Guard, string Sql)? _fastSql;
+    // One text per guard text (in practice one): built once, so Npgsql's automatic preparation sees the same statements;
+    // a reference, so a thread never reads half of it.
+    private sealed record GuardedText(string LockSql, string NoMatchSql, string Sql);
+    private static GuardedText? _fastSql;
 
     /// <summary>
     /// A lone new lead in ONE round trip and its own transaction (autocommit on <paramref name="conn"/>, which must have
@@ -88,9 +90,9 @@ internal static class SingleInsert
     {
         var guard = detector.GuardNewLead(target.WorkspaceId, lead.EmailNorm, lead.PhoneE164);
         var cached = _fastSql;
-        string sql;
-        if (cached is { } c && c.Guard.LockSql == guard.LockSql && c.Guard.NoMatchSql == guard.NoMatchSql) sql = c.Sql;
-        else _fastSql = (guard, sql = FastSql(guard));
+        if (cached is null || cached.LockSql != guard.LockSql || cached.NoMatchSql != guard.NoMatchSql)
+            _fastSql = cached = new GuardedText(guard.LockSql, guard.NoMatchSql, FastSql(guard));
+        var sql = cached.Sql;
         var args = LeadColumns(target, lead, score);
         args.Add("Region", region);
         args.AddDynamicParams(guard.Parameters);
@@ -133,7 +135,7 @@ internal static class SingleInsert
         CROSS JOIN (SELECT NULL::uuid AS primary_id, NULL::text[] AS matched_on) g;
         """;
 
-    private static (string LockSql, string NoMatchSql, string Sql)? _batchSql;
+    private static GuardedText? _batchSql;
 
     /// <summary>
     /// <see cref="TryWriteNewAsync"/> for several new leads, in ONE round trip and one implicit transaction on
@@ -147,9 +149,9 @@ internal static class SingleInsert
     {
         var guard = detector.GuardNewLeads([.. rows.Select(r => new NewLeadKeys(r.Target.WorkspaceId, r.Lead.EmailNorm, r.Lead.PhoneE164))]);
         var cached = _batchSql;
-        string sql;
-        if (cached is { } c && c.LockSql == guard.LockSql && c.NoMatchSql == guard.NoMatchSql) sql = c.Sql;
-        else _batchSql = (guard.LockSql, guard.NoMatchSql, sql = BatchSql(guard));
+        if (cached is null || cached.LockSql != guard.LockSql || cached.NoMatchSql != guard.NoMatchSql)
+            _batchSql = cached = new GuardedText(guard.LockSql, guard.NoMatchSql, BatchSql(guard));
+        var sql = cached.Sql;
         var args = new DynamicParameters(new
         {
             Ids = rows.Select(r => r.Id).ToArray(),
