@@ -16,7 +16,8 @@
 # workspace against GROUP BY over its leads, and every duplicate flag of the run's people (each person exactly one
 # primary — the oldest of its leads —, every repeat flagged against it on email and phone). Then deletes the run's
 # leads, so the next run starts from the same N. Prints a table with leads/s, p50/p99/max, the ratio to the floor, the
-# CPU ms per lead of the host and of PostgreSQL and the load average, then PASS (every run at ≥ 1,500 leads/s with
+# CPU ms per lead of the host and of PostgreSQL, the leads per group-commit batch (the host's leads.intake.batch_size
+# histogram; BENCH_HOST_ARGS="--Intake:BatchMax=1" runs without batching) and the load average, then PASS (every run at ≥ 1,500 leads/s with
 # p99 ≤ 50 ms and exact afterwards) or FAIL; exits 1 when a check or a request failed, 3 when only a target was missed.
 # Environment: BENCH_DIR, BENCH_HTTP_PORT (5121), BENCH_HOST_ARGS (extra host settings). Loopback only; nothing here runs in CI.
 set -euo pipefail
