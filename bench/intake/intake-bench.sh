@@ -16,7 +16,8 @@
 # workspace against GROUP BY over its leads, and every duplicate flag of the run's people (each person exactly one
 # primary — the oldest of its leads —, every repeat flagged against it on email and phone). Then deletes the run's
 # leads, so the next run starts from the same N. Prints a table with leads/s, p50/p99/max, the ratio to the floor, the
-# CPU ms per lead of the host and of PostgreSQL and the load average, then PASS (every run at ≥ 1,500 leads/s with
+# CPU ms per lead of the host and of PostgreSQL, the leads per group-commit batch (the host's leads.intake.batch_size
+# histogram; BENCH_HOST_ARGS="--Intake:BatchMax=1" runs without batching) and the load average, then PASS (every run at ≥ 1,500 leads/s with
 # p99 ≤ 50 ms and exact afterwards) or FAIL; exits 1 when a check or a request failed, 3 when only a target was missed.
 # Environment: BENCH_DIR, BENCH_HTTP_PORT (5121), BENCH_HOST_ARGS (extra host settings). Loopback only; nothing here runs in CI.
 set -euo pipefail
@@ -99,8 +100,8 @@ PG_SHOWN=$(sql -c "SELECT string_agg(name || '=' || current_setting(name), ', ' 
   echo "Run $STAMP: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, PostgreSQL $(sql -c 'SHOW server_version' | cut -d' ' -f1) ($PG_SHOWN);"
   echo "$LEADS leads in 'bench'; wrk -t$CONNECTIONS -c$CONNECTIONS, ${WARMUP} s warm-up + ${DURATION} s; a new person per request, 2% repeats."
   echo
-  echo "| run | leads/s | p50 ms | p99 ms | max ms | requests | repeats | errors | exact afterwards | ratio to floor | CPU ms/lead host + PG | WAL per lead | load avg 1 min (start → end) |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---|---|"
+  echo "| run | leads/s | p50 ms | p99 ms | max ms | requests | repeats | errors | exact afterwards | ratio to floor | CPU ms/lead host + PG | WAL per lead | leads per batch | load avg 1 min (start → end) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---|---:|---|"
 } >"$OUT"
 
 # The run's leads of one workspace: email_norm ends in @intake.bench.
@@ -164,6 +165,11 @@ pg_jiffies() {
 HZ=$(getconf CLK_TCK)
 cpu_ms() { awk -v j="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.2f", (n > 0 ? 1000 * j / hz / n : 0) }'; }
 
+# The group commit's batches so far (the host's leads.intake.batch_size histogram): "<sum> <count>".
+batch_stats() {
+  curl -fsS "$BASE/metrics" 2>/dev/null | awk '/^leads_intake_batch_size[a-z_]*_sum/ { s += $NF } /^leads_intake_batch_size[a-z_]*_count/ { c += $NF } END { printf "%d %d", s, c }'
+}
+
 run_leads() { sql -c "SELECT count(*) FROM leads.leads WHERE workspace_id = ANY('{$1}'::uuid[]) AND $RUN"; }
 delete_run() {
   log "deleting the run's leads"
@@ -182,11 +188,14 @@ intake_run() {
   load0=$(load_avg)
   log "$name: measuring ${DURATION}s (load average $load0)"
   local h0 p0 h1 p1
+  local b0 b1
+  b0=$(batch_stats)
   h0=$(proc_jiffies "$HOST_PID"); p0=$(pg_jiffies)
   local w0 w1
   w0=$(sql -c "SELECT wal_bytes || ' ' || wal_fpi || ' ' || (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter) FROM pg_stat_wal")
   result=$(wrk -t"$CONNECTIONS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$ROOT/bench/intake/intake-wrk.lua" "$BASE" -- 1000000 "${keys[@]}" | grep '^RESULT')
   h1=$(proc_jiffies "$HOST_PID"); p1=$(pg_jiffies)
+  b1=$(batch_stats)
   w1=$(sql -c "SELECT wal_bytes || ' ' || wal_fpi || ' ' || (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter) FROM pg_stat_wal")
   load1=$(load_avg)
   log "$name: $result"
@@ -202,7 +211,10 @@ intake_run() {
   local wal
   wal=$(awk -v a="$w0" -v b="$w1" -v n="$reqs" 'BEGIN { split(a, x, " "); split(b, y, " ");
     printf "%.1f KB, %.2f FPI; %d checkpoints", (y[1] - x[1]) / 1024 / n, (y[2] - x[2]) / n, y[3] - x[3] }')
-  RESULTS+=("$name|$rps|$p50|$p99|$max|$reqs|$repeats|$(( non2xx + sockerr ))|$exact ($written leads of the run checked)|$(cpu_ms $(( h1 - h0 )) "$reqs") + $(cpu_ms $(( p1 - p0 )) "$reqs")|$wal|${load0%% *} → ${load1%% *}")
+  local per_batch
+  per_batch=$(awk -v a="$b0" -v b="$b1" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    if (y[2] > x[2]) printf "%.2f (%d batches)", (y[1] - x[1]) / (y[2] - x[2]), y[2] - x[2]; else printf "–" }')
+  RESULTS+=("$name|$rps|$p50|$p99|$max|$reqs|$repeats|$(( non2xx + sockerr ))|$exact ($written leads of the run checked)|$(cpu_ms $(( h1 - h0 )) "$reqs") + $(cpu_ms $(( p1 - p0 )) "$reqs")|$wal|$per_batch|${load0%% *} → ${load1%% *}")
   delete_run "$wss"
 }
 
@@ -242,17 +254,17 @@ EOF
   floor_load1=$(load_avg)
   log "floor: $FLOOR inserts/s"
   sql -c "DROP SCHEMA bench_floor CASCADE" >/dev/null
-  echo "| bare INSERT floor (pgbench) | $FLOOR | mean $floor_lat | – | – | $floor_n | – | – | – | 1.00 | – + $(cpu_ms $(( p1 - p0 )) "$floor_n") | – | ${floor_load0%% *} → ${floor_load1%% *} |" >>"$OUT"
+  echo "| bare INSERT floor (pgbench) | $FLOOR | mean $floor_lat | – | – | $floor_n | – | – | – | 1.00 | – + $(cpu_ms $(( p1 - p0 )) "$floor_n") | – | – | ${floor_load0%% *} → ${floor_load1%% *} |" >>"$OUT"
 fi
 
 VERDICT=PASS
 for r in "${RESULTS[@]}"; do
-  IFS='|' read -r name rps p50 p99 max reqs repeats errors exact cpu wal load <<<"$r"
+  IFS='|' read -r name rps p50 p99 max reqs repeats errors exact cpu wal batch load <<<"$r"
   ratio="–"
   [[ -n $FLOOR && $FLOOR -gt 0 ]] && ratio=$(awk -v a="$rps" -v b="$FLOOR" 'BEGIN { printf "%.2f", a / b }')
   met=$(awk -v r="$rps" -v p="$p99" 'BEGIN { print (r >= 1500 && p <= 50) ? "target met" : "target missed" }')
   [[ $met == "target met" && $exact == yes* ]] || VERDICT="FAIL"
-  echo "| $name ($met) | $rps | $p50 | $p99 | $max | $reqs | $repeats | $errors | $exact | $ratio | $cpu | $wal | $load |" >>"$OUT"
+  echo "| $name ($met) | $rps | $p50 | $p99 | $max | $reqs | $repeats | $errors | $exact | $ratio | $cpu | $wal | $batch | $load |" >>"$OUT"
 done
 
 host_stop

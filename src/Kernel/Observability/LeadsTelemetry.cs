@@ -16,6 +16,9 @@ public static class LeadsTelemetry
 
     private static readonly Counter<long> Created = Meter.CreateCounter<long>("leads.created", "{lead}", "Leads written, by intake channel (api, webhook, import).");
     private static readonly Counter<long> ImportRows = Meter.CreateCounter<long>("leads.import.rows", "{row}", "CSV rows imported, by outcome (created, duplicate, skipped, failed, dry_run).");
+    private static readonly Histogram<int> IntakeBatchSize = Meter.CreateHistogram<int>("leads.intake.batch_size", "{lead}",
+        "New leads per group-commit batch of single intake (API and inbound webhook): one statement and one transaction each.",
+        advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
     private static readonly Counter<long> WebhookDeliveries = Meter.CreateCounter<long>("leads.webhook.deliveries", "{delivery}", "Outbound webhook deliveries, by outcome.");
 
     /// <summary>Call after the transaction that wrote them committed.</summary>
@@ -23,6 +26,9 @@ public static class LeadsTelemetry
     {
         if (count > 0) Created.Add(count, new KeyValuePair<string, object?>("channel", channel));
     }
+
+    /// <summary>A group-commit batch of single intake about to be written.</summary>
+    public static void IntakeBatch(int leads) => IntakeBatchSize.Record(leads);
 
     public static void ImportRowsProcessed(string outcome, long count)
     {

@@ -13,7 +13,10 @@ public static class LeadsModule
 {
     public static IServiceCollection AddLeadsModule(this IServiceCollection services, IConfiguration config)
     {
-        services.AddSingleton<LeadIntake>();
+        services.AddSingleton(sp => new Intake.IntakeBatcher(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetServices<IDuplicateDetector>(),
+            Intake.IntakeBatchOptions.From(config), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Intake.IntakeBatcher>>()));
+        services.AddSingleton(sp => new LeadIntake(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(), sp.GetServices<IDuplicateDetector>(),
+            sp.GetServices<IBulkDuplicateDetector>(), sp.GetRequiredService<Intake.IntakeBatcher>()));
         services.AddSingleton<Features.ExportLeads.SpoolStore>();
         services.AddHostedService(sp => sp.GetRequiredService<Features.ExportLeads.SpoolStore>());
         services.AddSingleton<LeadBatchActions>();

@@ -153,7 +153,7 @@ public sealed class ConcurrentWritesTests(ApiFactory api) : IClassFixture<ApiFac
     }
 
     /// <summary>Counter keys (summed over their slots) whose count differs from the rows', either way.</summary>
-    private static Task<long> CounterKeysDifferingFromRowsAsync(NpgsqlConnection db, Guid workspaceId) => db.ExecuteScalarAsync<long>("""
+    internal static Task<long> CounterKeysDifferingFromRowsAsync(NpgsqlConnection db, Guid workspaceId) => db.ExecuteScalarAsync<long>("""
         WITH c AS (SELECT status, assigned_to, source_id, is_duplicate, sum(n) AS n FROM leads.lead_counts
                    WHERE workspace_id = @Id GROUP BY 1, 2, 3, 4 HAVING sum(n) <> 0),
              r AS (SELECT status, coalesce(assigned_to, '00000000-0000-0000-0000-000000000000'::uuid) AS assigned_to,

@@ -67,6 +67,56 @@ internal sealed class DuplicateDetector : IDuplicateDetector
         });
     }
 
+    // The group commit's guard (IDuplicateDetector.GuardNewLeads). One row per lock, in array order (the subquery, kept
+    // apart by OFFSET 0, scans unnest in order and computes each row's lock once), sorted ordinally by the caller: a
+    // workspace's intake lock key is a prefix of its key locks' keys, so every transaction takes its locks in one
+    // global order (that of DetectAsync for one lead) and waits can form no cycle. A workspace's intake lock is only
+    // TRIED: while an import chunk of that workspace holds it exclusively (seconds), its leads of the batch get no
+    // locks and take the ordinary path, which waits for the chunk as before, instead of holding up the batch's other
+    // workspaces. The workspaces locked are left in a transaction-local setting for the guard's predicate; a key
+    // lock is taken (waiting) only under its workspace's lock.
+    private const string BatchLockSql = """
+        SELECT set_config('duplicates.intake_locked', coalesce(string_agg(ws, ',') FILTER (WHERE s AND locked), ''), true)
+        FROM (SELECT ws, s,
+                     CASE WHEN s THEN pg_try_advisory_xact_lock_shared(hashtextextended(k, 0))
+                          WHEN pg_try_advisory_xact_lock_shared(hashtextextended(scope, 0))
+                          THEN (SELECT true FROM pg_advisory_xact_lock(hashtextextended(k, 0)))
+                          ELSE false END AS locked
+              FROM unnest(@DupLockKeys::text[], @DupLockShared::boolean[], @DupLockScopes::text[], @DupLockWorkspaces::text[]) AS u(k, s, scope, ws)
+              OFFSET 0) x
+        """;
+
+    // A lead without keys needs no lock; one with keys, its workspace's and its own, then two anti-joins rather than
+    // one OR, so that each probes its own match-key index.
+    private const string BatchNoMatchSql = """
+        ((b.email_norm IS NULL AND b.phone_e164 IS NULL)
+         OR (b.workspace_id = ANY(string_to_array(current_setting('duplicates.intake_locked', true), ',')::uuid[])
+             AND NOT EXISTS (SELECT 1 FROM leads.v_leads v WHERE v.workspace_id = b.workspace_id AND v.email_norm = b.email_norm)
+             AND NOT EXISTS (SELECT 1 FROM leads.v_leads v WHERE v.workspace_id = b.workspace_id AND v.phone_e164 = b.phone_e164)))
+        """;
+
+    public NewLeadGuard GuardNewLeads(IReadOnlyList<NewLeadKeys> leads)
+    {
+        var locks = new SortedDictionary<string, Guid>(StringComparer.Ordinal); // lock key → its workspace
+        var intakeKeys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var lead in leads)
+        {
+            var keys = LockKeys(lead.WorkspaceId, lead.EmailNorm, lead.PhoneE164).ToList();
+            if (keys.Count == 0) continue; // no key, no lock (as GuardNewLead)
+            var intake = WorkspaceIntakeLock.Key(lead.WorkspaceId);
+            intakeKeys.Add(intake);
+            locks[intake] = lead.WorkspaceId;
+            foreach (var key in keys) locks[key] = lead.WorkspaceId;
+        }
+        return new NewLeadGuard(BatchLockSql, BatchNoMatchSql, new Dictionary<string, object?>
+        {
+            ["DupLockKeys"] = locks.Keys.ToArray(),
+            ["DupLockShared"] = locks.Keys.Select(intakeKeys.Contains).ToArray(),
+            ["DupLockScopes"] = locks.Values.Select(WorkspaceIntakeLock.Key).ToArray(),
+            ["DupLockWorkspaces"] = locks.Values.Select(w => w.ToString()).ToArray(),
+        });
+    }
+
     private const string OldestLivePrimarySql = """
         SELECT id FROM leads.v_leads
         WHERE id = ANY(@Ids) AND duplicate_of IS NULL

@@ -11,6 +11,9 @@ namespace Modules.Leads.Intake;
 /// </summary>
 internal sealed class MonotonicUuidV7
 {
+    /// <summary>The process's generator: import chunks and single intake's group-commit batches.</summary>
+    public static readonly MonotonicUuidV7 Shared = new();
+
     private readonly Lock _gate = new();
     private UInt128 _last;
 

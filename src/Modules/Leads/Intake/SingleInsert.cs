@@ -12,6 +12,9 @@ namespace Modules.Leads.Intake;
 /// returns the full lead for the answer — in the caller's transaction. A new lead has no tags and no assignee, so the
 /// answer needs no read after the commit.
 /// </summary>
+/// <summary>A new lead for <see cref="SingleInsert.TryWriteNewBatchAsync"/>: its ID, where it goes, its fields and score, and the region it was prepared with.</summary>
+internal sealed record NewLeadRow(Guid Id, IntakeTarget Target, NormalizedLead Lead, int Score, string Region);
+
 internal static class SingleInsert
 {
     // The Duplicates module's group row for a flagged lead (IDuplicateDetector.GroupMemberCte) rides in the same statement:
@@ -70,8 +73,10 @@ internal static class SingleInsert
         SELECT NULL::uuid AS id, NULL::text AS name WHERE false;
         """;
 
-    // One text per guard text (in practice one): built once, so Npgsql's automatic preparation sees the same statements.
-    private static (NewLeadGuard Guard, string Sql)? _fastSql;
+    // One text per guard text (in practice one): built once, so Npgsql's automatic preparation sees the same statements;
+    // a reference, so a thread never reads half of it.
+    private sealed record GuardedText(string LockSql, string NoMatchSql, string Sql);
+    private static GuardedText? _fastSql;
 
     /// <summary>
     /// A lone new lead in ONE round trip and its own transaction (autocommit on <paramref name="conn"/>, which must have
@@ -85,15 +90,103 @@ internal static class SingleInsert
     {
         var guard = detector.GuardNewLead(target.WorkspaceId, lead.EmailNorm, lead.PhoneE164);
         var cached = _fastSql;
-        string sql;
-        if (cached is { } c && c.Guard.LockSql == guard.LockSql && c.Guard.NoMatchSql == guard.NoMatchSql) sql = c.Sql;
-        else _fastSql = (guard, sql = FastSql(guard));
+        if (cached is null || cached.LockSql != guard.LockSql || cached.NoMatchSql != guard.NoMatchSql)
+            _fastSql = cached = new GuardedText(guard.LockSql, guard.NoMatchSql, FastSql(guard));
+        var sql = cached.Sql;
         var args = LeadColumns(target, lead, score);
         args.Add("Region", region);
         args.AddDynamicParams(guard.Parameters);
         await using var grid = await conn.QueryMultipleAsync(new CommandDefinition(sql, args, cancellationToken: ct));
         await grid.ReadAsync(); // the locks
         return LeadReads.ReadDetail(grid);
+    }
+
+    // The group commit (IntakeBatcher): the fast path's statement for many new leads at once — the detector's locks for
+    // all of them in one statement, then one INSERT … SELECT over the batch's arrays in which each row carries its own
+    // guard (its workspace's region unchanged, its source live, no existing lead matching it). Leads sharing a match key
+    // are never in one batch (the statement could not see its own rows), so each row's guard is the lone lead's.
+    private static string BatchSql(NewLeadGuard guard) => $"""
+        {guard.LockSql};
+        WITH b AS (
+            SELECT * FROM unnest(@Ids::uuid[], @WorkspaceIds::uuid[], @Regions::text[], @SourceIds::uuid[], @Emails::text[],
+                                 @EmailNorms::text[], @FirstNames::text[], @LastNames::text[], @Phones::text[], @PhoneE164s::text[],
+                                 @Companies::text[], @Scores::integer[], @Notes::text[], @Metadata::text[], @Channels::text[],
+                                 @ActorTypes::text[], @ActorIds::text[], @ActorNames::text[])
+                AS b(id, workspace_id, region, source_id, email, email_norm, first_name, last_name, phone, phone_e164,
+                     company, score, notes, metadata, channel, actor_type, actor_id, actor_name)
+        ), l AS (
+            INSERT INTO leads.leads (id, workspace_id, email, email_norm, first_name, last_name, phone, phone_e164, company,
+                                     status, score, created_score, source_id, notes, metadata, channel,
+                                     created_actor_type, created_actor_id, created_actor_name)
+            SELECT b.id, b.workspace_id, b.email, b.email_norm, b.first_name, b.last_name, b.phone, b.phone_e164, b.company,
+                   'new', b.score, b.score, b.source_id, b.notes, b.metadata::jsonb, b.channel,
+                   b.actor_type, b.actor_id, b.actor_name
+            FROM b
+            WHERE coalesce((SELECT default_region FROM access.v_workspaces w WHERE w.id = b.workspace_id), 'US') = b.region
+              AND (b.source_id IS NULL OR EXISTS (
+                       SELECT 1 FROM leads.sources s WHERE s.id = b.source_id AND s.workspace_id = b.workspace_id AND s.deleted_at IS NULL))
+              AND {guard.NoMatchSql}
+            ORDER BY b.id
+            RETURNING *, xmin
+        )
+        {LeadReads.DetailFromSql}
+        FROM l
+        {LeadReads.DetailJoinsSql}
+        CROSS JOIN (SELECT NULL::uuid AS primary_id, NULL::text[] AS matched_on) g;
+        """;
+
+    private static GuardedText? _batchSql;
+
+    /// <summary>
+    /// <see cref="TryWriteNewAsync"/> for several new leads, in ONE round trip and one implicit transaction on
+    /// <paramref name="conn"/> (which must have none open): returns, per lead in order, the lead as committed, or null for
+    /// one whose guard failed (it matches an existing lead, its workspace's region changed, its source is not live) — that
+    /// one was not written and takes the ordinary path. The leads must not share a match key within a workspace. Throws
+    /// when the statement fails; then nothing was written (one transaction), unless the connection broke after the commit.
+    /// </summary>
+    public static async Task<LeadDetail?[]> TryWriteNewBatchAsync(NpgsqlConnection conn, IDuplicateDetector detector,
+        IReadOnlyList<NewLeadRow> rows, CancellationToken ct)
+    {
+        var guard = detector.GuardNewLeads([.. rows.Select(r => new NewLeadKeys(r.Target.WorkspaceId, r.Lead.EmailNorm, r.Lead.PhoneE164))]);
+        var cached = _batchSql;
+        if (cached is null || cached.LockSql != guard.LockSql || cached.NoMatchSql != guard.NoMatchSql)
+            _batchSql = cached = new GuardedText(guard.LockSql, guard.NoMatchSql, BatchSql(guard));
+        var sql = cached.Sql;
+        var args = new DynamicParameters(new
+        {
+            Ids = rows.Select(r => r.Id).ToArray(),
+            WorkspaceIds = rows.Select(r => r.Target.WorkspaceId).ToArray(),
+            Regions = rows.Select(r => r.Region).ToArray(),
+            SourceIds = rows.Select(r => r.Target.SourceId).ToArray(),
+            Emails = rows.Select(r => r.Lead.Email).ToArray(),
+            EmailNorms = rows.Select(r => r.Lead.EmailNorm).ToArray(),
+            FirstNames = rows.Select(r => r.Lead.FirstName).ToArray(),
+            LastNames = rows.Select(r => r.Lead.LastName).ToArray(),
+            Phones = rows.Select(r => r.Lead.Phone).ToArray(),
+            PhoneE164s = rows.Select(r => r.Lead.PhoneE164).ToArray(),
+            Companies = rows.Select(r => r.Lead.Company).ToArray(),
+            Scores = rows.Select(r => r.Score).ToArray(),
+            Notes = rows.Select(r => r.Lead.Notes).ToArray(),
+            Metadata = rows.Select(r => r.Lead.MetadataJson).ToArray(),
+            Channels = rows.Select(r => r.Target.Channel).ToArray(),
+            ActorTypes = rows.Select(r => r.Target.Actor.Type).ToArray(),
+            ActorIds = rows.Select(r => r.Target.Actor.Id).ToArray(),
+            ActorNames = rows.Select(r => r.Target.Actor.Name).ToArray(),
+        });
+        args.AddDynamicParams(guard.Parameters);
+        await using var grid = await conn.QueryMultipleAsync(new CommandDefinition(sql, args, cancellationToken: ct));
+        await grid.ReadAsync(); // the locks
+        var written = grid.Read<LeadDetail, SourceRef, UserRef, DuplicateRef, LeadDetail>((l, s, m, d) =>
+        {
+            l.Source = s;
+            l.AssignedTo = m;
+            l.DuplicateOf = d;
+            l.Tags = []; // a new lead has none
+            return l;
+        }, splitOn: "id,id,id").ToDictionary(l => l.Id);
+        var result = new LeadDetail?[rows.Count];
+        for (var i = 0; i < result.Length; i++) result[i] = written.GetValueOrDefault(rows[i].Id);
+        return result;
     }
 
     public static async Task<LeadDetail> WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IDuplicateDetector? detector,

@@ -38,7 +38,21 @@ public interface IDuplicateDetector
     /// false the caller must not write, and runs the ordinary path in a new transaction.
     /// </summary>
     NewLeadGuard GuardNewLead(Guid workspaceId, string? emailNorm, string? phoneE164);
+
+    /// <summary>
+    /// <see cref="GuardNewLead"/> for several new leads written by one statement (single intake's group commit, which
+    /// keeps leads sharing a match key out of one batch): <see cref="NewLeadGuard.LockSql"/> takes every lead's locks —
+    /// each workspace's intake lock shared, the key locks — in one global order consistent with <see cref="DetectAsync"/>'s,
+    /// so that batches, single intakes and edits cannot deadlock; <see cref="NewLeadGuard.NoMatchSql"/> is a predicate
+    /// over the batch's row, aliased <c>b</c> with columns <c>workspace_id</c>, <c>email_norm</c> and <c>phone_e164</c>,
+    /// true when that lead matches no existing lead and its locks were taken — a workspace whose intake lock a bulk
+    /// write holds is skipped rather than waited for, and its leads fail the predicate (the ordinary path then waits).
+    /// </summary>
+    NewLeadGuard GuardNewLeads(IReadOnlyList<NewLeadKeys> leads);
 }
+
+/// <summary>A new lead's workspace and match keys (normalised email, E.164 phone), for <see cref="IDuplicateDetector.GuardNewLeads"/>.</summary>
+public readonly record struct NewLeadKeys(Guid WorkspaceId, string? EmailNorm, string? PhoneE164);
 
 /// <summary>
 /// SQL the duplicate detector contributes to a one-round-trip intake: a statement taking its locks, a predicate that the

@@ -40,11 +40,21 @@ public sealed record IntakeBatchResult(IReadOnlyList<Guid?> Ids, int Written, in
 /// inserts the batch with its <c>duplicate_flagged</c> events inside the caller's transaction. Edits prepare their
 /// patched field set with the same step and write an update of their own. See src/Modules/Leads/Intake/README.md.
 /// </summary>
-public sealed class LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDetector> detectors, IEnumerable<IBulkDuplicateDetector> bulkDetectors)
+public sealed class LeadIntake
 {
-    private static readonly MonotonicUuidV7 Ids = new();
-    private readonly IDuplicateDetector? _detector = detectors.FirstOrDefault();
-    private readonly IBulkDuplicateDetector? _bulk = bulkDetectors.FirstOrDefault();
+    private static readonly MonotonicUuidV7 Ids = MonotonicUuidV7.Shared;
+    private readonly NpgsqlDataSource _db;
+    private readonly IDuplicateDetector? _detector;
+    private readonly IBulkDuplicateDetector? _bulk;
+    private readonly IntakeBatcher _batcher;
+
+    internal LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDetector> detectors, IEnumerable<IBulkDuplicateDetector> bulkDetectors, IntakeBatcher batcher)
+    {
+        _db = db;
+        _detector = detectors.FirstOrDefault();
+        _bulk = bulkDetectors.FirstOrDefault();
+        _batcher = batcher;
+    }
 
     // Each workspace's default region as last read: only a guess, which the fast path of CreateAsync checks in the same
     // statement that writes (a changed region falls back to the ordinary path, which reads it again). Bounded: cleared
@@ -117,17 +127,16 @@ public sealed class LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDetect
     /// </summary>
     public async Task<LeadDetail> CreateAsync(Guid workspaceId, LeadInput input, Guid? sourceId, string channel, Actor actor, CancellationToken ct)
     {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        // The fast path: a new person, prepared with the workspace's region as last seen, written in one round trip that
-        // checks the region, the source and that the lead matches nobody under the duplicate locks. Anything else — a
-        // repeat, a changed region, a bad source, a field error — goes the ordinary way below, which decides it as before.
+        // The fast path: a new person, prepared with the workspace's region as last seen, handed to the group commit
+        // (IntakeBatcher), which writes it with the other new people pending on this node in one round trip that checks
+        // each one's region and source and that it matches nobody, under the duplicate locks. Anything else — a repeat,
+        // a changed region, a bad source, a field error — goes the ordinary way below, which decides it as before.
         if (_detector is not null && _regions.TryGetValue(workspaceId, out var knownRegion))
         {
             var fast = Prepare(input, new IntakeContext(knownRegion, sourceId is not null));
             if (fast.Lead is not null)
             {
-                var created = await SingleInsert.TryWriteNewAsync(conn, _detector, new IntakeTarget(workspaceId, sourceId, channel, actor),
-                    fast.Lead, fast.Score, knownRegion, ct);
+                var created = await _batcher.TryWriteNewAsync(new IntakeTarget(workspaceId, sourceId, channel, actor), fast.Lead, fast.Score, knownRegion, ct);
                 if (created is not null)
                 {
                     LeadsTelemetry.LeadsCreated(channel);
@@ -135,6 +144,7 @@ public sealed class LeadIntake(NpgsqlDataSource db, IEnumerable<IDuplicateDetect
                 }
             }
         }
+        await using var conn = await _db.OpenConnectionAsync(ct);
         var context = await ContextAsync(conn, null, workspaceId, sourceId, ct);
         RememberRegion(workspaceId, context.Region);
         var prepared = Prepare(input, context);
