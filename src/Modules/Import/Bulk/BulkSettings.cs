@@ -8,10 +8,10 @@ namespace Modules.Import.Bulk;
 /// row locks and CPU for less time at once; above 1,000 the change log stops listing leads one by one (migration 0032)
 /// and every cached list total of the workspace is recounted after each chunk.</para>
 /// <para><c>Bulk:DutyCycle</c> (default 1, 0.05–1): the share of wall-clock time the job spends applying chunks. After a
-/// chunk that took <i>t</i> it waits <i>t</i>·(1 − d)/d before the next, so the job's database session and worker
-/// thread use at most that share of one core and interactive requests keep the rest. The default runs chunks back to
-/// back: one bulk worker per node already uses at most one core (its session and its thread take turns), which leaves
-/// a 2-core node's other core to the API; a lower value protects an API that needs every core, at the cost of a
+/// chunk that took <i>t</i> it waits <i>t</i>·(1 − d)/d before the next (each stream on its own), so a stream's database
+/// session and worker thread use at most that share of one core and interactive requests keep the rest. The default
+/// runs chunks back to back; a lower value protects an API that needs every core (or an external database, where
+/// <c>Bulk:BackendNice</c> cannot apply), at the cost of a
 /// proportionally longer action (docs/benchmarks.md has both).</para>
 /// <para><c>Bulk:Streams</c> (default 2, 1–8): chunks of one action applied at once, each stream on a database connection
 /// of its own and each chunk in its own transaction (1 = one chunk after the other, as before). The duty cycle applies
