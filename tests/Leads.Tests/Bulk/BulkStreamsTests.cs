@@ -159,12 +159,26 @@ public sealed class BulkStreamsTests(ApiFactory api) : IClassFixture<ApiFactory>
         var applied = new int[2];
         var a = Job(streams: 3, chunkSize: size);
         var b = Job(streams: 3, chunkSize: 50); // another Bulk:ChunkSize: the cut the first run fixed holds for both
+        // Run a holds its first chunk open until run b has applied one of its own: b meets a chunk another run holds
+        // (and must wait for it to be done before the action can complete).
+        var aHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var bApplied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var held = 0;
+        a.BeforeProgress = async (_, ct) =>
+        {
+            if (Interlocked.Exchange(ref held, 1) != 0) return;
+            aHolds.TrySetResult();
+            await bApplied.Task.WaitAsync(TimeSpan.FromSeconds(60), ct);
+        };
         a.AfterChunk = (_, _) => { Interlocked.Increment(ref applied[0]); return Task.CompletedTask; };
-        b.AfterChunk = (_, _) => { Interlocked.Increment(ref applied[1]); return Task.CompletedTask; };
-        await Task.WhenAll(a.RunAsync(bulk, CancellationToken.None), b.RunAsync(bulk, CancellationToken.None));
+        b.AfterChunk = (_, _) => { Interlocked.Increment(ref applied[1]); bApplied.TrySetResult(); return Task.CompletedTask; };
+        var runA = a.RunAsync(bulk, CancellationToken.None);
+        await aHolds.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await Task.WhenAll(runA, b.RunAsync(bulk, CancellationToken.None));
 
         await ShouldBeExactlyOnceAsync(ws, bulk, url, leads);
-        (applied[0] + applied[1]).ShouldBe(leads / size);
+        (applied[0] + applied[1]).ShouldBe(leads / size); // 160 chunks of 5, each applied by one run
+        applied[1].ShouldBeGreaterThan(0);
         // A spare run afterwards finds it completed and changes nothing.
         await Job(streams: 2, chunkSize: size).RunAsync(bulk, CancellationToken.None);
         await ShouldBeExactlyOnceAsync(ws, bulk, url, leads);
