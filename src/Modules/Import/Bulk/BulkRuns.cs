@@ -66,9 +66,10 @@ internal static class BulkProblems
 }
 
 /// <summary>
-/// The bulk action row through its life: inserted with its fixed matched set, claimed by a run, advanced chunk by chunk
-/// under its row lock (two runs of one action — Hangfire delivers at least once — take turns, each chunk after the last
-/// committed one), then completed (<see cref="BulkCompletion"/>) or failed.
+/// The bulk action row through its life: inserted with its fixed matched set, claimed by a run, advanced by each committed
+/// chunk (<see cref="BulkChunks"/>: chunks of one action are applied by several streams, and two runs of one action —
+/// Hangfire delivers at least once — share them, each chunk applied once), then completed (<see cref="BulkCompletion"/>)
+/// under its row lock, or failed.
 /// </summary>
 internal static class BulkRuns
 {
@@ -137,7 +138,7 @@ internal static class BulkRuns
         return await conn.QuerySingleOrDefaultAsync<BulkRun>(new CommandDefinition(ClaimSql, new { Id = id }, cancellationToken: ct));
     }
 
-    /// <summary>Locks the running action for one chunk; its leads done so far, or null when it is no longer running.</summary>
+    /// <summary>Locks the running action (to complete it); its leads done so far, or null when it is no longer running.</summary>
     public static Task<long?> LockRunningAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
         conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(LockSql, new { Id = id }, tx, cancellationToken: ct));
 
