@@ -186,6 +186,32 @@ public sealed class BulkStreamsTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task Add_tag_creating_the_tag_and_delete_run_on_three_streams_once_per_lead()
+    {
+        var ws = await api.CreateWorkspaceAsync();
+        for (var i = 0; i < 30; i++) await ws.CreateLeadAsync(new { email = $"t{i}@x.io" });
+        async Task<Guid> Start(object body)
+        {
+            var b = await (await ws.Full.PostJsonAsync("/api/leads/bulk", body)).BodyAsync();
+            TypeId.TryParse(b.Id(), IdPrefix.Bulk, out var id).ShouldBeTrue(b.ToJsonString());
+            return id;
+        }
+        // The tag does not exist yet: several streams' first chunks create it at once (one wins, the others find it).
+        var tag = await Start(new { all = true, action = "add_tag", tag = "Brand new" });
+        await Job(streams: 3, chunkSize: 4).RunAsync(tag, CancellationToken.None);
+        (await api.ScalarAsync<long>("SELECT changed FROM import.bulk_actions WHERE id = @Id AND status = 'completed'", new { Id = tag })).ShouldBe(30);
+        (await api.ScalarAsync<long>("SELECT count(*) FROM tags.tags WHERE workspace_id = @Ws", new { Ws = ws.Id })).ShouldBe(1);
+        (await api.ScalarAsync<long>("SELECT count(DISTINCT lead_id) FROM leads.events WHERE workspace_id = @Ws AND type = 'tag_added'", new { Ws = ws.Id })).ShouldBe(30);
+        (await api.ScalarAsync<long>("SELECT count(*) FROM leads.events WHERE workspace_id = @Ws AND type = 'tag_added'", new { Ws = ws.Id })).ShouldBe(30);
+
+        var delete = await Start(new { filter = new { tag = "brand new" }, action = "delete" });
+        await Job(streams: 3, chunkSize: 4).RunAsync(delete, CancellationToken.None);
+        (await api.ScalarAsync<long>("SELECT changed FROM import.bulk_actions WHERE id = @Id AND status = 'completed'", new { Id = delete })).ShouldBe(30);
+        (await ws.Read.GetObjectAsync("/api/leads"))["pagination"]!["total"]!.GetValue<long>().ShouldBe(0);
+        (await api.ScalarAsync<long>("SELECT count(*) FROM leads.leads WHERE workspace_id = @Ws", new { Ws = ws.Id })).ShouldBe(0);
+    }
+
+    [Fact]
     public async Task One_stream_applies_the_chunks_in_order_like_the_sequential_job()
     {
         const int leads = 95, size = 10;
