@@ -6,7 +6,8 @@
 #   bench/faults/bulk-kill9.sh [LEADS] [--no-build]      default 100000
 #
 # The embedded PostgreSQL survives the kill; the restarted host adopts it and BulkRecovery re-enqueues the action at
-# once. Each chunk (Bulk:ChunkSize leads) commits with the action's progress, so the resumed run starts after the last committed one.
+# once. Each chunk (Bulk:ChunkSize leads) commits with its done row and the action's progress, so the resumed run skips
+# the committed chunks (with Bulk:Streams > 1, those committed by every stream) and applies the rest.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LEADS=100000

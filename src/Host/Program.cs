@@ -73,9 +73,14 @@ builder.Services.AddSingleton(TimeProvider.System);
 // concurrent list requests on 2 cores (docs/benchmarks.md): pool 100 → p99 86–195 ms at p50 5–12 ms; 8 → 28 ms;
 // 4 → 20 ms; 2 → 36 ms. Requests beyond the pool wait their turn, in order, without holding a thread.
 var hotPoolSize = builder.Configuration.GetValue("Database:HotPoolSize", 2 * Environment.ProcessorCount);
-NpgsqlDataSource OpenDataSource(string connectionString, string name, bool stateless = false)
+NpgsqlDataSource OpenDataSource(string connectionString, string name, bool stateless = false, bool unpooled = false)
 {
     var csb = new NpgsqlConnectionStringBuilder(connectionString);
+    if (unpooled)
+    {
+        csb.Pooling = false;
+        csb.ApplicationName = name;
+    }
     csb.Options = string.IsNullOrWhiteSpace(csb.Options) ? "-c jit=off" : csb.Options + " -c jit=off";
     // Statements a connection runs again and again are prepared once per connection (unless the connection string
     // says otherwise). Besides the planning of those statements (0.31 ms for the lead detail read alone), it spares the
@@ -94,6 +99,11 @@ NpgsqlDataSource OpenDataSource(string connectionString, string name, bool state
 }
 builder.Services.AddSingleton(_ => OpenDataSource(database.ConnectionString, "leads"));
 builder.Services.AddSingleton(_ => new StatelessDataSource(OpenDataSource(database.ConnectionString, "leads-stateless", stateless: true)));
+// Bulk actions' chunk streams: connections of their own, never pooled with the API's, whose backends run at a lower CPU
+// priority when the cluster is this host's embedded one (Bulk:BackendNice; an external server's processes are not ours
+// to renice, docs/operations.md).
+builder.Services.AddSingleton(sp => new BackgroundDataSource(OpenDataSource(database.ConnectionString, "leads-bulk", unpooled: true),
+    database.Embedded is not null ? ImportModule.BulkBackendNice(builder.Configuration) : 0, sp.GetRequiredService<ILogger<BackgroundDataSource>>()));
 builder.Services.AddSingleton(sp =>
 {
     if (builder.Configuration.GetConnectionString("LeadsRead") is not { Length: > 0 } configured)

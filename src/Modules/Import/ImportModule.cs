@@ -44,6 +44,12 @@ public static class ImportModule
     /// <summary>The Hangfire queue bulk actions (spec §12) run on, one at a time per worker node.</summary>
     public const string BulkQueue = BulkActionJob.Queue;
 
+    /// <summary>
+    /// The niceness bulk actions' database backends get (<c>Bulk:BackendNice</c>, validated) when the host may renice them:
+    /// only its embedded cluster's (<see cref="Kernel.Data.BackgroundDataSource"/>).
+    /// </summary>
+    public static int BulkBackendNice(IConfiguration config) => Bulk.BulkSettings.From(config).BackendNice;
+
     /// <summary>Export jobs one worker node runs at once (<c>Exports:Workers</c>, default 1).</summary>
     public static int ExportWorkerCount(IConfiguration config) => Math.Max(1, config.GetValue("Exports:Workers", 1));
 

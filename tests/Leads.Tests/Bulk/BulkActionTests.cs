@@ -172,8 +172,9 @@ public sealed class BulkActionTests(ApiFactory api) : IClassFixture<ApiFactory>
         var started = await StartAsync(ws, new { all = true, action = "set_status", status = "contacted" });
         started["matched"]!.GetValue<long>().ShouldBe(2500);
 
-        var job = Job();
+        // One stream: the sequential job of before (several streams: BulkStreamsTests).
         var chunk = api.Services.GetRequiredService<BulkSettings>().ChunkSize;
+        var job = ActivatorUtilities.CreateInstance<BulkActionJob>(api.Services, new BulkSettings(chunk, 1, Streams: 1, BackendNice: 0));
         job.AfterChunk = (processed, _) => processed == 2000 ? throw new IOException("simulated crash") : Task.CompletedTask;
         await Should.ThrowAsync<IOException>(() => job.RunAsync(BulkUuid(started), CancellationToken.None));
         var mid = await ws.Read.GetObjectAsync(started["statusUrl"]!.GetValue<string>());

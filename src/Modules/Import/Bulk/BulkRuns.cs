@@ -66,9 +66,10 @@ internal static class BulkProblems
 }
 
 /// <summary>
-/// The bulk action row through its life: inserted with its fixed matched set, claimed by a run, advanced chunk by chunk
-/// under its row lock (two runs of one action — Hangfire delivers at least once — take turns, each chunk after the last
-/// committed one), then completed (<see cref="BulkCompletion"/>) or failed.
+/// The bulk action row through its life: inserted with its fixed matched set, claimed by a run, advanced by each committed
+/// chunk (<see cref="BulkChunks"/>: chunks of one action are applied by several streams, and two runs of one action —
+/// Hangfire delivers at least once — share them, each chunk applied once), then completed (<see cref="BulkCompletion"/>)
+/// under its row lock, or failed.
 /// </summary>
 internal static class BulkRuns
 {
@@ -89,7 +90,9 @@ internal static class BulkRuns
     private const string LockSql = "SELECT processed FROM import.bulk_actions WHERE id = @Id AND status = 'running' FOR UPDATE";
 
     private const string ProgressSql = """
-        UPDATE import.bulk_actions SET processed = processed + @Processed, changed = changed + @Changed, failed = failed + @Failed WHERE id = @Id
+        UPDATE import.bulk_actions SET processed = processed + @Processed, changed = changed + @Changed, failed = failed + @Failed
+        WHERE id = @Id AND status = 'running'
+        RETURNING processed
         """;
 
     internal const string CompleteSql = """
@@ -101,11 +104,17 @@ internal static class BulkRuns
     private const string RequeueSql = "UPDATE import.bulk_actions SET status = 'queued' WHERE id = @Id AND status = 'running'";
 
     private const string FailSql = """
-        UPDATE import.bulk_actions
-        SET status = CASE WHEN @Final THEN 'failed' ELSE 'queued' END,
-            failure_reason = CASE WHEN @Final THEN @Reason END,
-            finished_at = CASE WHEN @Final THEN clock_timestamp() END
-        WHERE id = @Id AND status = 'running'
+        WITH f AS (
+            UPDATE import.bulk_actions
+            SET status = CASE WHEN @Final THEN 'failed' ELSE 'queued' END,
+                failure_reason = CASE WHEN @Final THEN @Reason END,
+                finished_at = CASE WHEN @Final THEN clock_timestamp() END
+            WHERE id = @Id AND status = 'running'
+            RETURNING id
+        ), cut AS (
+            DELETE FROM import.bulk_chunking WHERE @Final AND bulk_id IN (SELECT id FROM f)
+        )
+        DELETE FROM import.bulk_chunks WHERE @Final AND bulk_id IN (SELECT id FROM f)
         """;
 
     private static readonly string FindSql = $"SELECT {Columns} FROM import.bulk_actions WHERE id = @Id AND workspace_id = @WorkspaceId";
@@ -129,12 +138,13 @@ internal static class BulkRuns
         return await conn.QuerySingleOrDefaultAsync<BulkRun>(new CommandDefinition(ClaimSql, new { Id = id }, cancellationToken: ct));
     }
 
-    /// <summary>Locks the running action for one chunk; its leads done so far, or null when it is no longer running.</summary>
+    /// <summary>Locks the running action (to complete it); its leads done so far, or null when it is no longer running.</summary>
     public static Task<long?> LockRunningAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
         conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(LockSql, new { Id = id }, tx, cancellationToken: ct));
 
-    public static Task ProgressAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, int processed, int changed, int failed, CancellationToken ct) =>
-        conn.ExecuteAsync(new CommandDefinition(ProgressSql, new { Id = id, Processed = (long)processed, Changed = (long)changed, Failed = (long)failed },
+    /// <summary>Adds a chunk's counts to the running action; its <c>processed</c> now, or null when it is no longer running.</summary>
+    public static Task<long?> ProgressAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, int processed, int changed, int failed, CancellationToken ct) =>
+        conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(ProgressSql, new { Id = id, Processed = (long)processed, Changed = (long)changed, Failed = (long)failed },
             tx, cancellationToken: ct));
 
     public static async Task RequeueAsync(NpgsqlDataSource db, Guid id)
@@ -180,7 +190,98 @@ internal static class BulkCompletion
                 done.Action, done.Matched, done.Processed, done.Changed, done.Failed,
             }, ct);
         await Modules.Leads.Public.LeadSelections.ForgetAsync(conn, tx, run.Id, ct);
+        await BulkChunks.ForgetAsync(conn, tx, run.Id, ct);
     }
 
     private sealed record Completed(Guid WorkspaceId, string Action, long Matched, long Processed, long Changed, long Failed);
+}
+
+/// <summary>What became of a chunk a stream tried.</summary>
+internal enum ChunkOutcome
+{
+    /// <summary>Applied and committed by this stream.</summary>
+    Applied,
+    /// <summary>Committed before (by this run or another): skipped.</summary>
+    Done,
+    /// <summary>Another run of the action is applying it now: try again later.</summary>
+    Busy,
+    /// <summary>The action is no longer running: the stream stops.</summary>
+    Stopped,
+}
+
+/// <summary>How an action's matched set is cut into chunks: chunk c is selection positions (Base + c·Size, Base + (c+1)·Size].</summary>
+internal sealed record ChunkCut(int Size, long Base, int Count)
+{
+    /// <summary>The selection position chunk <paramref name="chunk"/> starts after.</summary>
+    public long After(int chunk) => Base + (long)chunk * Size;
+}
+
+/// <summary>
+/// The numbered chunks of a bulk action (migration 0075): the cut, fixed at its first run, and the chunks done, each
+/// recorded in the transaction that applied it.
+/// </summary>
+internal static class BulkChunks
+{
+    // The first run fixes the cut; any later run (another Bulk:ChunkSize after a restart, a second run at the same time)
+    // reads the same one. An action a run of the sequential scheme left half done keeps its prefix: Base = processed.
+    private const string CutSql = """
+        INSERT INTO import.bulk_chunking (bulk_id, size, base, chunks)
+        SELECT id, @Size, processed, ceil((matched - processed)::numeric / @Size)::int FROM import.bulk_actions WHERE id = @Id
+        ON CONFLICT (bulk_id) DO NOTHING;
+        SELECT size, base, chunks AS count FROM import.bulk_chunking WHERE bulk_id = @Id;
+        """;
+
+    private const string PendingSql = """
+        SELECT n FROM generate_series(0, @Count - 1) n
+        WHERE NOT EXISTS (SELECT 1 FROM import.bulk_chunks c WHERE c.bulk_id = @Id AND c.chunk_no = n)
+        ORDER BY n
+        """;
+
+    // Claim: a transaction-scoped try-lock on (action, chunk) — never waits; held by another stream or run = busy —
+    // then the chunk's done row, first, so the primary key refuses a chunk already committed. The lock key is a 64-bit
+    // hash in the one-bigint advisory space (the two-integer space is the lead counters' slots, migration 0050); a
+    // collision with another holder only makes the chunk wait its turn.
+    private const string ClaimSql = """
+        WITH l AS (SELECT pg_try_advisory_xact_lock(hashtextextended(@Id::text || '/' || @Chunk, 1)) AS locked),
+        ins AS (
+            INSERT INTO import.bulk_chunks (bulk_id, chunk_no) SELECT @Id, @Chunk FROM l WHERE l.locked
+            ON CONFLICT DO NOTHING
+            RETURNING 1
+        )
+        SELECT (SELECT locked FROM l) AS locked, EXISTS (SELECT 1 FROM ins) AS claimed
+        """;
+
+    private const string DoneCountSql = "SELECT count(*) FROM import.bulk_chunks WHERE bulk_id = @Id";
+
+    private const string ForgetSql = """
+        DELETE FROM import.bulk_chunks WHERE bulk_id = @Id;
+        DELETE FROM import.bulk_chunking WHERE bulk_id = @Id;
+        """;
+
+    public static async Task<ChunkCut> CutAsync(NpgsqlDataSource db, Guid id, int size, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await conn.QuerySingleAsync<ChunkCut>(new CommandDefinition(CutSql, new { Id = id, Size = size }, cancellationToken: ct));
+    }
+
+    /// <summary>The chunks not done yet, in order.</summary>
+    public static async Task<List<int>> PendingAsync(NpgsqlDataSource db, Guid id, ChunkCut cut, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<int>(new CommandDefinition(PendingSql, new { Id = id, cut.Count }, cancellationToken: ct))).AsList();
+    }
+
+    /// <summary><see cref="ChunkOutcome.Applied"/> when this transaction now owns the chunk (to apply it), else why not.</summary>
+    public static async Task<ChunkOutcome> ClaimAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, int chunk, CancellationToken ct)
+    {
+        var (locked, claimed) = await conn.QuerySingleAsync<(bool, bool)>(new CommandDefinition(ClaimSql, new { Id = id, Chunk = chunk }, tx,
+            cancellationToken: ct));
+        return claimed ? ChunkOutcome.Applied : locked ? ChunkOutcome.Done : ChunkOutcome.Busy;
+    }
+
+    public static Task<long> DoneCountAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
+        conn.ExecuteScalarAsync<long>(new CommandDefinition(DoneCountSql, new { Id = id }, tx, cancellationToken: ct));
+
+    public static Task ForgetAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
+        conn.ExecuteAsync(new CommandDefinition(ForgetSql, new { Id = id }, tx, cancellationToken: ct));
 }

@@ -34,7 +34,7 @@ internal sealed class Endpoint(NpgsqlDataSource db, IBackgroundJobClient jobs) :
                 filter at this moment); leads created later are untouched. 202 `{id, status: "queued", matched, statusUrl}` and
                 `Location`; a background job (Hangfire queue `bulk`) changes the leads in chunks, each lead through the same write
                 as its single-lead endpoint with the same event, the key as actor and `bulkId` in the event's data; a crash resumes
-                after the last finished chunk and changes no lead twice. `dryRun: true` → 200 `{id: null, status: "dry_run",
+                with the chunks not yet finished and changes no lead twice. `dryRun: true` → 200 `{id: null, status: "dry_run",
                 matched}`, nothing stored. Unknown member for assign, bad filter or parameter → 400 naming the field.
                 `Idempotency-Key` is honoured.
                 """;
