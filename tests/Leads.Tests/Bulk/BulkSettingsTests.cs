@@ -13,8 +13,8 @@ public sealed class BulkSettingsTests
     public void Defaults_run_500_lead_chunks_back_to_back_and_half_pauses_as_long_as_it_worked()
     {
         var s = From();
-        (s.ChunkSize, s.DutyCycle, s.Streams, s.BackendNice).ShouldBe((500, 1.0, 2, 10));
-        (From(("Bulk:Streams", "1")).Streams, From(("Bulk:BackendNice", "0")).BackendNice).ShouldBe((1, 0));
+        (s.ChunkSize, s.DutyCycle, s.Streams, s.BackendNice).ShouldBe((500, 1.0, 2, 0));
+        (From(("Bulk:Streams", "1")).Streams, From(("Bulk:BackendNice", "10")).BackendNice).ShouldBe((1, 10));
         s.PauseAfter(TimeSpan.FromMilliseconds(80)).ShouldBe(TimeSpan.Zero);
         From(("Bulk:DutyCycle", "0.5")).PauseAfter(TimeSpan.FromMilliseconds(80)).ShouldBe(TimeSpan.FromMilliseconds(80));
     }

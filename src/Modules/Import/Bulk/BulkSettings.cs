@@ -16,9 +16,10 @@ namespace Modules.Import.Bulk;
 /// <para><c>Bulk:Streams</c> (default 2, 1–8): chunks of one action applied at once, each stream on a database connection
 /// of its own and each chunk in its own transaction (1 = one chunk after the other, as before). The duty cycle applies
 /// per stream.</para>
-/// <para><c>Bulk:BackendNice</c> (default 10, 0–19): the niceness the host gives the PostgreSQL backends of those
+/// <para><c>Bulk:BackendNice</c> (default 0 = off, 0–19): the niceness the host gives the PostgreSQL backends of those
 /// connections when the database is its embedded cluster (same machine), so that the CPU scheduler prefers the API's
-/// backends over the bulk action's; 0 = off. It does nothing with <c>ConnectionStrings:Leads</c> (the server's processes
+/// backends over the bulk action's. Off by default: on the 2-core bench machine, quiet, niceness 10 made the list's p99
+/// during an action worse, not better (3.15× idle against 2.82× without; docs/benchmarks.md). It does nothing with <c>ConnectionStrings:Leads</c> (the server's processes
 /// are not the host's to renice): pace with the duty cycle there.</para>
 /// </summary>
 internal sealed record BulkSettings(int ChunkSize, double DutyCycle, int Streams = BulkSettings.DefaultStreams, int BackendNice = BulkSettings.DefaultBackendNice)
@@ -27,7 +28,7 @@ internal sealed record BulkSettings(int ChunkSize, double DutyCycle, int Streams
     public const double DefaultDutyCycle = 1;
     public const int DefaultStreams = 2;
     public const int MaxStreams = 8;
-    public const int DefaultBackendNice = 10;
+    public const int DefaultBackendNice = 0;
 
     public static BulkSettings From(IConfiguration config)
     {
