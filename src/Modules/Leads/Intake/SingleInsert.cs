@@ -176,14 +176,8 @@ internal static class SingleInsert
         args.AddDynamicParams(guard.Parameters);
         await using var grid = await conn.QueryMultipleAsync(new CommandDefinition(sql, args, cancellationToken: ct));
         await grid.ReadAsync(); // the locks
-        var written = grid.Read<LeadDetail, SourceRef, UserRef, DuplicateRef, LeadDetail>((l, s, m, d) =>
-        {
-            l.Source = s;
-            l.AssignedTo = m;
-            l.DuplicateOf = d;
-            l.Tags = []; // a new lead has none
-            return l;
-        }, splitOn: "id,id,id").ToDictionary(l => l.Id);
+        var written = LeadReads.ReadDetailRows(grid).ToDictionary(l => l.Id);
+        foreach (var lead in written.Values) lead.Tags = []; // a new lead has none
         var result = new LeadDetail?[rows.Count];
         for (var i = 0; i < result.Length; i++) result[i] = written.GetValueOrDefault(rows[i].Id);
         return result;

@@ -61,17 +61,21 @@ public static class LeadReads
     /// <summary>Reads a full lead from a grid whose next result is <see cref="DetailFromSql"/>'s columns and the one after its tags.</summary>
     internal static LeadDetail? ReadDetail(SqlMapper.GridReader grid)
     {
-        var lead = grid.Read<LeadDetail, SourceRef, UserRef, DuplicateRef, LeadDetail>((l, s, m, d) =>
+        var lead = ReadDetailRows(grid).SingleOrDefault();
+        if (lead is null) return null;
+        lead.Tags = grid.Read<TagRef>().AsList();
+        return lead;
+    }
+
+    /// <summary>The leads of a grid result of <see cref="DetailFromSql"/>'s columns, without their tags.</summary>
+    internal static IEnumerable<LeadDetail> ReadDetailRows(SqlMapper.GridReader grid) =>
+        grid.Read<LeadDetail, SourceRef, UserRef, DuplicateRef, LeadDetail>((l, s, m, d) =>
         {
             l.Source = s;
             l.AssignedTo = m;
             l.DuplicateOf = d;
             return l;
-        }, splitOn: "id,id,id").SingleOrDefault();
-        if (lead is null) return null;
-        lead.Tags = grid.Read<TagRef>().AsList();
-        return lead;
-    }
+        }, splitOn: "id,id,id");
 
     /// <summary>The full lead, or the right 404 (not found / merged).</summary>
     public static async Task<LeadDetail> RequireDetailAsync(NpgsqlConnection conn, Guid workspaceId, Guid id, CancellationToken ct) =>
