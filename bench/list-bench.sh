@@ -410,12 +410,14 @@ if [[ -z $ONLY || ",$ONLY," == *",bulk,"* ]]; then
     wrk -d"${DURATION}s" "${args[@]}" | grep '^RESULT'
   }
   # bulk_run MODEL (none|paced_wrk|saturating_wrk): one bulk action under that load; sets TOOK (ms), CHANGED, EVENTS,
-  # RESULT (the load's RESULT line), CPU_LEAD (host + PostgreSQL CPU µs per changed lead) and OK. An action not
+  # RESULT (the load's RESULT line), CPU_LEAD (host + PostgreSQL CPU µs per changed lead), WAL_LEAD (the cluster's WAL
+  # per changed lead, with the share that is full-page images: what each lead's index entries and events cost in
+  # writes, and how much of it the first change of a page after a checkpoint adds) and OK. An action not
   # completed within BULK_TIMEOUT seconds fails the scenario and skips the runs after it (they would queue behind it).
   BULK_TIMEOUT=${BENCH_BULK_TIMEOUT:-600}
   BULK_ABORTED=0
   bulk_run() {
-    local model=$1 to body url st wrk_pid="" h0 p0 h1 p1 t0
+    local model=$1 to body url st wrk_pid="" h0 p0 h1 p1 t0 w0 w1
     to=$( [[ $(q "SELECT count(*) FILTER (WHERE status = 'closed') * 2 > count(*) FROM leads.leads WHERE $W AND created_at >= '$FROM'::timestamptz") == t ]] && echo contacted || echo closed)
     if [[ $model != none ]]; then
       local -n args=$model
@@ -425,6 +427,7 @@ if [[ -z $ONLY || ",$ONLY," == *",bulk,"* ]]; then
       sleep 2
     fi
     LOAD_START=$(load_avg | cut -d' ' -f1)
+    w0=$(q "SELECT wal_bytes || ' ' || wal_fpi FROM pg_stat_wal")
     h0=$(host_jiffies); p0=$(pg_jiffies); t0=$(date +%s%3N)
     body=$(curl -sf -H "X-API-Key: $KEY" -H 'Content-Type: application/json' -X POST "$BASE/api/leads/bulk" \
       -d "{\"filter\":{\"startDate\":\"$FROM\"},\"action\":\"set_status\",\"status\":\"$to\"}")
@@ -436,6 +439,7 @@ if [[ -z $ONLY || ",$ONLY," == *",bulk,"* ]]; then
     done
     TOOK=$(( $(date +%s%3N) - t0 ))
     h1=$(host_jiffies); p1=$(pg_jiffies)
+    w1=$(q "SELECT wal_bytes || ' ' || wal_fpi FROM pg_stat_wal")
     RESULT="RESULT 0 0 0 0 0 0 0 0"
     if [[ -n $wrk_pid ]]; then
       kill -INT "$wrk_pid" 2>/dev/null || true; wait "$wrk_pid" 2>/dev/null || true
@@ -445,14 +449,16 @@ if [[ -z $ONLY || ",$ONLY," == *",bulk,"* ]]; then
     EVENTS=$(q "SELECT count(*) FROM leads.events WHERE $W AND type = 'status_changed' AND data ->> 'bulkId' = '$(jq -r .id <<<"$st")'")
     CPU_LEAD=$(awk -v h=$(( h1 - h0 )) -v p=$(( p1 - p0 )) -v n="$CHANGED" -v hz="$HZ" \
       'BEGIN { printf "%.0f + %.0f", 1e6 * h / hz / (n > 0 ? n : 1), 1e6 * p / hz / (n > 0 ? n : 1) }')
+    WAL_LEAD=$(awk -v a="$w0" -v b="$w1" -v n="$CHANGED" 'BEGIN { split(a, x, " "); split(b, y, " "); m = (n > 0 ? n : 1)
+      printf "%.1f KB (%.2f full-page images)", (y[1] - x[1]) / 1024 / m, (y[2] - x[2]) / m }')
     OK=$([[ $MATCHED == "$WANT" && $(jq -r .status <<<"$st") == completed && $EVENTS == "$CHANGED" && $CHANGED -gt 0 ]] && echo yes || echo NO)
     [[ $OK == yes ]] || FAILED=1
-    log "bulk ($model): set_status $to, $(jq -c '{status, matched, processed, changed}' <<<"$st") in ${TOOK} ms; $EVENTS events; CPU µs/lead host + PG $CPU_LEAD; load: $RESULT"
+    log "bulk ($model): set_status $to, $(jq -c '{status, matched, processed, changed}' <<<"$st") in ${TOOK} ms; $EVENTS events; CPU µs/lead host + PG $CPU_LEAD; WAL per lead $WAL_LEAD; load: $RESULT"
   }
   bulk_row() {  # model, idle RESULT, verdict text
     local rps p50 p99 max ip99
     read -r _ rps p50 p99 max _ <<<"$RESULT"; read -r _ _ _ ip99 _ <<<"$2"
-    echo "| bulk ($1) | \`set_status\` on \`startDate=$FROM\` (matched $MATCHED = count(*) $WANT; changed $CHANGED; $EVENTS events) | – | – | $OK | list meanwhile: $rps | $p50 | $p99 | $max | list p99 idle ${ip99:-–} ms → $p99 ms | $3 | CPU µs/lead host + PG: $CPU_LEAD$([[ $1 == alone ]] || echo " (the list load's included)") | – | $LOAD_START → $(load_avg | cut -d' ' -f1) |" >>"$OUT"
+    echo "| bulk ($1) | \`set_status\` on \`startDate=$FROM\` (matched $MATCHED = count(*) $WANT; changed $CHANGED; $EVENTS events) | – | – | $OK | list meanwhile: $rps | $p50 | $p99 | $max | list p99 idle ${ip99:-–} ms → $p99 ms | $3 | CPU µs/lead host + PG: $CPU_LEAD$([[ $1 == alone ]] || echo " (the list load's included)"); WAL/lead: $WAL_LEAD | – | $LOAD_START → $(load_avg | cut -d' ' -f1) |" >>"$OUT"
   }
   # An action left unfinished by an interrupted run resumes when the host starts (BulkRecovery) and would run before
   # ours on the one bulk worker: let it finish first.
