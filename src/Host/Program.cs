@@ -110,7 +110,7 @@ builder.Services.AddSingleton(sp =>
         return new ReadDataSource(sp.GetRequiredService<StatelessDataSource>().Source, sp.GetRequiredService<NpgsqlDataSource>());
     var replica = MultiHost.ForReads(configured);
     var bulk = OpenDataSource(replica, "leads-read-bulk");
-    return new ReadDataSource(OpenDataSource(replica, "leads-read", stateless: true), bulk);
+    return new ReadDataSource(OpenDataSource(replica, "leads-read", stateless: true), bulk, ownsSources: true);
 });
 builder.Services
     .AddAccessModule(builder.Configuration)

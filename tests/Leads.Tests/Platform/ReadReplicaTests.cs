@@ -44,4 +44,38 @@ public sealed class ReadReplicaTests(ReplicaApiFactory api) : IClassFixture<Repl
         (await ws.Read.GetObjectAsync("/api/leads")).Ids().ShouldBe([lead.Id()]);
         (await ws.Read.GetObjectAsync("/api/leads/stats"))["total"]!.GetValue<long>().ShouldBe(1);
     }
+
+    [Fact]
+    public async Task Stopping_the_host_closes_its_replica_connections()
+    {
+        var host = new ReplicaApiFactory();
+        await host.InitializeAsync();
+        var replica = host.ReplicaConnectionString;
+        try
+        {
+            var ws = await host.CreateWorkspaceAsync();
+            (await ws.Read.GetObjectAsync("/api/leads"))["pagination"]!["total"]!.GetValue<long>().ShouldBe(0);
+            (await ReplicaBackendsAsync(replica)).ShouldBeGreaterThan(0); // the list's pooled connection, idle now
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+        // A backend ends shortly after its client closes the connection; pooled ones left open would stay for minutes.
+        var left = await ReplicaBackendsAsync(replica);
+        for (var i = 0; i < 100 && left > 0; i++)
+        {
+            await Task.Delay(100);
+            left = await ReplicaBackendsAsync(replica);
+        }
+        left.ShouldBe(0);
+    }
+
+    private static async Task<long> ReplicaBackendsAsync(string replica)
+    {
+        await using var conn = new NpgsqlConnection(replica);
+        await conn.OpenAsync();
+        return await conn.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    }
 }
