@@ -39,36 +39,9 @@ internal sealed class DuplicateDetector : IDuplicateDetector
         {MatchesSql}
         """;
 
-    // The fast path's guard (IDuplicateDetector.GuardNewLead): the locks of LockThenMatchesSql, and MatchesSql as a
-    // predicate. Null keys take no lock (the functions are strict), so a lead without email and phone takes none, as in
-    // DetectAsync.
-    private const string GuardLockSql = """
-        SELECT pg_advisory_xact_lock_shared(hashtextextended(@DupIntakeKey, 0)),
-               pg_advisory_xact_lock(hashtextextended(@DupKey1, 0)),
-               pg_advisory_xact_lock(hashtextextended(@DupKey2, 0))
-        """;
-
-    private const string GuardNoMatchSql = """
-        NOT EXISTS (SELECT 1 FROM leads.v_leads
-                    WHERE workspace_id = @WorkspaceId
-                      AND ((@DupEmail::text IS NOT NULL AND email_norm = @DupEmail) OR (@DupPhone::text IS NOT NULL AND phone_e164 = @DupPhone)))
-        """;
-
-    public NewLeadGuard GuardNewLead(Guid workspaceId, string? emailNorm, string? phoneE164)
-    {
-        var keys = LockKeys(workspaceId, emailNorm, phoneE164).ToList();
-        return new NewLeadGuard(GuardLockSql, GuardNoMatchSql, new Dictionary<string, object?>
-        {
-            ["DupIntakeKey"] = keys.Count == 0 ? null : WorkspaceIntakeLock.Key(workspaceId),
-            ["DupKey1"] = keys.Count > 0 ? keys[0] : null,
-            ["DupKey2"] = keys.Count > 1 ? keys[1] : null,
-            ["DupEmail"] = emailNorm,
-            ["DupPhone"] = phoneE164,
-        });
-    }
-
-    // The group commit's guard (IDuplicateDetector.GuardNewLeads). One row per lock, in array order (the subquery, kept
-    // apart by OFFSET 0, scans unnest in order and computes each row's lock once), sorted ordinally by the caller: a
+    // Single intake's fast-path guard (IDuplicateDetector.GuardNewLeads: a group commit's batch, or one lead alone). One
+    // row per lock, in array order (the subquery, kept apart by OFFSET 0, scans unnest in order and computes each row's
+    // lock once), sorted ordinally by the caller: a
     // workspace's intake lock key is a prefix of its key locks' keys, so every transaction takes its locks in one
     // global order (that of DetectAsync for one lead) and waits can form no cycle. A workspace's intake lock is only
     // TRIED: while an import chunk of that workspace holds it exclusively (seconds), its leads of the batch get no
@@ -102,7 +75,7 @@ internal sealed class DuplicateDetector : IDuplicateDetector
         foreach (var lead in leads)
         {
             var keys = LockKeys(lead.WorkspaceId, lead.EmailNorm, lead.PhoneE164).ToList();
-            if (keys.Count == 0) continue; // no key, no lock (as GuardNewLead)
+            if (keys.Count == 0) continue; // no key, no lock (as DetectAsync)
             var intake = WorkspaceIntakeLock.Key(lead.WorkspaceId);
             intakeKeys.Add(intake);
             locks[intake] = lead.WorkspaceId;

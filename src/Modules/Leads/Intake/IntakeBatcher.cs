@@ -34,7 +34,7 @@ internal sealed record IntakeBatchOptions(int BatchMax, int Writers)
 /// waiting for a batch to fill, so a lone request goes alone at the latency it had. Each lead of a batch keeps the fast
 /// path's guard; one whose guard fails, or that shares a match key with an earlier lead of the same batch, takes the
 /// ordinary path as before. When a batch's statement fails, nothing of it was written, and each of its leads is
-/// written alone by its own request (the fast path of before, then the ordinary path). A lead is written iff its batch
+/// written alone by its own request (the same statement for it alone, then the ordinary path). A lead is written iff its batch
 /// committed, and its request then answers it even if the client has gone; a request whose client goes before a
 /// writer took its lead leaves it unwritten.
 /// </summary>
@@ -103,12 +103,14 @@ internal sealed class IntakeBatcher : IAsyncDisposable
         return outcome.Alone ? await WriteAloneAsync(target, lead, score, region, ct) : null;
     }
 
-    // The fast path without batching: the request's own connection and round trip.
+    // The fast path without batching (Intake:BatchMax=1, a node shutting down, a lead of a failed batch): the same
+    // statement for this lead alone, on the request's own connection and round trip.
     private async Task<LeadDetail?> WriteAloneAsync(IntakeTarget target, NormalizedLead lead, int score, string region, CancellationToken ct)
     {
         if (_detector is null) return null;
         await using var conn = await _db.OpenConnectionAsync(ct);
-        return await SingleInsert.TryWriteNewAsync(conn, _detector, target, lead, score, region, ct);
+        var written = await SingleInsert.TryWriteNewBatchAsync(conn, _detector, [new NewLeadRow(MonotonicUuidV7.Shared.Next(), target, lead, score, region)], ct);
+        return written[0];
     }
 
     private async Task WriterAsync()

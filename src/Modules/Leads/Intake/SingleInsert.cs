@@ -45,66 +45,15 @@ internal static class SingleInsert
     private static readonly string NoGroupSql = Sql("");
     private static string? _withGroupSql;
 
-    // The fast path (TryWriteNewAsync): the detector's locks, then one statement that inserts the lead only if the
-    // workspace's region is still the one the lead was prepared with, the source (if any) is a live source of the
-    // workspace, and the lead matches nobody — a new lead with no flag, no event, no C# decision to make.
-    private static string FastSql(NewLeadGuard guard) => $"""
-        {guard.LockSql};
-        WITH go AS (
-            SELECT 1 WHERE coalesce((SELECT default_region FROM access.v_workspaces WHERE id = @WorkspaceId), 'US') = @Region
-              AND (@SourceId::uuid IS NULL OR EXISTS (
-                       SELECT 1 FROM leads.sources WHERE id = @SourceId AND workspace_id = @WorkspaceId AND deleted_at IS NULL))
-              AND {guard.NoMatchSql}
-        ), l AS (
-            INSERT INTO leads.leads (id, workspace_id, email, email_norm, first_name, last_name, phone, phone_e164, company,
-                                     status, score, created_score, source_id, notes, metadata, channel,
-                                     created_actor_type, created_actor_id, created_actor_name)
-            SELECT @Id, @WorkspaceId, @Email, @EmailNorm, @FirstName, @LastName, @Phone, @PhoneE164, @Company,
-                   'new', @Score, @Score, @SourceId, @Notes, @Metadata::jsonb, @Channel,
-                   @ActorType, @ActorId, @ActorName
-            FROM go
-            RETURNING *, xmin
-        )
-        {LeadReads.DetailFromSql}
-        FROM l
-        {LeadReads.DetailJoinsSql}
-        CROSS JOIN (SELECT NULL::uuid AS primary_id, NULL::text[] AS matched_on) g;
-
-        SELECT NULL::uuid AS id, NULL::text AS name WHERE false;
-        """;
-
     // One text per guard text (in practice one): built once, so Npgsql's automatic preparation sees the same statements;
     // a reference, so a thread never reads half of it.
     private sealed record GuardedText(string LockSql, string NoMatchSql, string Sql);
-    private static GuardedText? _fastSql;
 
-    /// <summary>
-    /// A lone new lead in ONE round trip and its own transaction (autocommit on <paramref name="conn"/>, which must have
-    /// none open): the statements of one command run in one implicit transaction that commits when they all succeed.
-    /// Returns the lead as committed, or null when nothing was written because the lead matches an existing lead, the
-    /// workspace's region is no longer <paramref name="region"/>, or the source is not a live source of the workspace —
-    /// the caller then runs the ordinary path (<see cref="WriteAsync"/>), which decides those cases exactly as before.
-    /// </summary>
-    public static async Task<LeadDetail?> TryWriteNewAsync(NpgsqlConnection conn, IDuplicateDetector detector, IntakeTarget target,
-        NormalizedLead lead, int score, string region, CancellationToken ct)
-    {
-        var guard = detector.GuardNewLead(target.WorkspaceId, lead.EmailNorm, lead.PhoneE164);
-        var cached = _fastSql;
-        if (cached is null || cached.LockSql != guard.LockSql || cached.NoMatchSql != guard.NoMatchSql)
-            _fastSql = cached = new GuardedText(guard.LockSql, guard.NoMatchSql, FastSql(guard));
-        var sql = cached.Sql;
-        var args = LeadColumns(target, lead, score);
-        args.Add("Region", region);
-        args.AddDynamicParams(guard.Parameters);
-        await using var grid = await conn.QueryMultipleAsync(new CommandDefinition(sql, args, cancellationToken: ct));
-        await grid.ReadAsync(); // the locks
-        return LeadReads.ReadDetail(grid);
-    }
-
-    // The group commit (IntakeBatcher): the fast path's statement for many new leads at once — the detector's locks for
-    // all of them in one statement, then one INSERT … SELECT over the batch's arrays in which each row carries its own
-    // guard (its workspace's region unchanged, its source live, no existing lead matching it). Leads sharing a match key
-    // are never in one batch (the statement could not see its own rows), so each row's guard is the lone lead's.
+    // The fast path (IntakeBatcher: a group commit's batch, or one lead alone): the detector's locks for all the leads in
+    // one statement, then one INSERT … SELECT over the arrays in which each row carries its own guard — its workspace's
+    // region still the one it was prepared with, its source (if any) a live source of the workspace, no existing lead
+    // matching it: a new lead with no flag, no event, no C# decision to make. Leads sharing a match key are never in
+    // one batch (the statement could not see its own rows), so each row's guard is a lone lead's.
     private static string BatchSql(NewLeadGuard guard) => $"""
         {guard.LockSql};
         WITH b AS (
@@ -138,11 +87,13 @@ internal static class SingleInsert
     private static GuardedText? _batchSql;
 
     /// <summary>
-    /// <see cref="TryWriteNewAsync"/> for several new leads, in ONE round trip and one implicit transaction on
-    /// <paramref name="conn"/> (which must have none open): returns, per lead in order, the lead as committed, or null for
-    /// one whose guard failed (it matches an existing lead, its workspace's region changed, its source is not live) — that
-    /// one was not written and takes the ordinary path. The leads must not share a match key within a workspace. Throws
-    /// when the statement fails; then nothing was written (one transaction), unless the connection broke after the commit.
+    /// New leads (one or several) in ONE round trip and one implicit transaction on <paramref name="conn"/> (which must
+    /// have none open: the statements of one command run in one implicit transaction that commits when they all succeed):
+    /// returns, per lead in order, the lead as committed, or null for one whose guard failed (it matches an existing lead,
+    /// its workspace's region changed, its source is not live, or an import chunk holds its workspace's intake lock) — that
+    /// one was not written and takes the ordinary path (<see cref="WriteAsync"/>), which decides those cases exactly. The
+    /// leads must not share a match key within a workspace. Throws when the statement fails; then nothing was written (one
+    /// transaction), unless the connection broke after the commit.
     /// </summary>
     public static async Task<LeadDetail?[]> TryWriteNewBatchAsync(NpgsqlConnection conn, IDuplicateDetector detector,
         IReadOnlyList<NewLeadRow> rows, CancellationToken ct)

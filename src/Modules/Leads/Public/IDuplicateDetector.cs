@@ -31,22 +31,16 @@ public interface IDuplicateDetector
     Task<DuplicateMatch?> RedetectAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid workspaceId, EditedLeadKeys lead, CancellationToken ct);
 
     /// <summary>
-    /// The same locks and look as <see cref="DetectAsync"/>, for a lone new lead written in one round trip (single intake's
-    /// fast path): <see cref="NewLeadGuard.LockSql"/> is run first in the write's transaction and takes the locks;
-    /// <see cref="NewLeadGuard.NoMatchSql"/>, evaluated by a later statement of that transaction (so after the locks),
-    /// is true when the lead matches no existing lead — then <see cref="DetectAsync"/> would return null. When it is
-    /// false the caller must not write, and runs the ordinary path in a new transaction.
-    /// </summary>
-    NewLeadGuard GuardNewLead(Guid workspaceId, string? emailNorm, string? phoneE164);
-
-    /// <summary>
-    /// <see cref="GuardNewLead"/> for several new leads written by one statement (single intake's group commit, which
-    /// keeps leads sharing a match key out of one batch): <see cref="NewLeadGuard.LockSql"/> takes every lead's locks —
+    /// The same locks and look as <see cref="DetectAsync"/>, for new leads written by one statement in one round trip
+    /// (single intake's fast path: a group commit's batch, which keeps leads sharing a match key apart, or one lead
+    /// alone): <see cref="NewLeadGuard.LockSql"/>, run first in the write's transaction, takes every lead's locks —
     /// each workspace's intake lock shared, the key locks — in one global order consistent with <see cref="DetectAsync"/>'s,
     /// so that batches, single intakes and edits cannot deadlock; <see cref="NewLeadGuard.NoMatchSql"/> is a predicate
     /// over the batch's row, aliased <c>b</c> with columns <c>workspace_id</c>, <c>email_norm</c> and <c>phone_e164</c>,
-    /// true when that lead matches no existing lead and its locks were taken — a workspace whose intake lock a bulk
-    /// write holds is skipped rather than waited for, and its leads fail the predicate (the ordinary path then waits).
+    /// evaluated by a later statement of that transaction (so after the locks), true when that lead matches no existing
+    /// lead and its locks were taken — then <see cref="DetectAsync"/> would return null. A workspace whose intake lock a
+    /// bulk write holds is skipped rather than waited for, and its leads fail the predicate. A lead whose predicate is
+    /// false must not be written: the caller runs the ordinary path for it in a new transaction (which then waits).
     /// </summary>
     NewLeadGuard GuardNewLeads(IReadOnlyList<NewLeadKeys> leads);
 }
@@ -56,8 +50,8 @@ public readonly record struct NewLeadKeys(Guid WorkspaceId, string? EmailNorm, s
 
 /// <summary>
 /// SQL the duplicate detector contributes to a one-round-trip intake: a statement taking its locks, a predicate that the
-/// lead matches nobody, and their parameters (names prefixed <c>Dup</c>, plus <c>WorkspaceId</c>). The texts are the
-/// same for every lead, so they are prepared once per connection.
+/// lead matches nobody, and their parameters (names prefixed <c>Dup</c>). The texts are the same for every batch, so
+/// they are prepared once per connection.
 /// </summary>
 public sealed record NewLeadGuard(string LockSql, string NoMatchSql, IReadOnlyDictionary<string, object?> Parameters);
 
