@@ -26,88 +26,39 @@ public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<List
 {
     private ListCache Cache => api.Services.GetRequiredService<ListCache>();
 
-    private async Task SeedAsync(TestWorkspace ws, int n, string prefix = "Bulk")
-    {
-        await using var db = await api.OpenDbAsync();
-        // Distinct, ordered created_at; every 3rd lead 'qualified', every 5th named Zebulon, every 4th assigned to the owner.
-        await db.ExecuteAsync("""
-            INSERT INTO leads.leads (id, workspace_id, first_name, last_name, email, status, assigned_to, channel, created_actor_type, created_at)
-            SELECT gen_random_uuid(), @Ws, CASE WHEN i % 5 = 0 THEN 'Zebulon' ELSE @Prefix END, 'N' || i, lower(@Prefix) || i || '@x.io',
-                   CASE WHEN i % 3 = 0 THEN 'qualified' ELSE 'new' END, CASE WHEN i % 4 = 0 THEN @Owner END,
-                   'import', 'import', now() - i * interval '1 minute'
-            FROM generate_series(1, @N) AS i
-            """, new { Ws = ws.Id, Owner = ws.OwnerId, Prefix = prefix, N = n });
-    }
-
-    /// <summary>The IDs and total the list must answer, from SQL written independently of the endpoint's.</summary>
-    private async Task<(long Total, string[] Ids)> ExpectedAsync(Guid ws, string where, int page, int limit)
-    {
-        await using var db = await api.OpenDbAsync();
-        var total = await db.ExecuteScalarAsync<long>($"SELECT count(*) FROM leads.leads l WHERE l.workspace_id = @Ws AND {where}", new { Ws = ws });
-        var ids = await db.QueryAsync<Guid>($"""
-            SELECT l.id FROM leads.leads l WHERE l.workspace_id = @Ws AND {where}
-            ORDER BY l.created_at DESC, l.id DESC LIMIT @Limit OFFSET @Offset
-            """, new { Ws = ws, Limit = limit, Offset = (page - 1) * limit });
-        return (total, ids.Select(i => TypeId.Format("lead", i)).ToArray());
-    }
-
-    private async Task ShouldMatchAsync(TestWorkspace ws, string query, string where, int page, int limit)
-    {
-        var body = await ws.Read.GetObjectAsync($"/api/leads?{query}&page={page}&limit={limit}");
-        var (total, ids) = await ExpectedAsync(ws.Id, where, page, limit);
-        body["pagination"]!["total"]!.GetValue<long>().ShouldBe(total, $"{query} page {page}");
-        body.Ids().ShouldBe(ids, $"{query} page {page}");
-    }
-
-    private static readonly (string Query, string Where)[] Filters =
-    [
-        ("search=zebu", "l.first_name = 'Zebulon'"),
-        ("status=qualified", "l.status = 'qualified'"),
-        ("search=zebu&status=qualified", "l.first_name = 'Zebulon' AND l.status = 'qualified'"),
-        ("startDate=2000-01-01", "true"),
-        ("duplicates=exclude", "l.duplicate_of IS NULL"),
-    ];
-
-    private async Task AllPagesShouldMatchAsync(TestWorkspace ws)
-    {
-        foreach (var (query, where) in Filters.Append(("", "true")))
-            foreach (var (page, limit) in new[] { (1, 5), (2, 5), (3, 7), (5, 3), (9, 10), (13, 6), (12, 9), (4, 30), (21, 10), (30, 10), (200, 5) })
-                await ShouldMatchAsync(ws, query, where, page, limit);
-    }
-
     [Fact]
     public async Task Deep_pages_and_search_totals_match_the_database_before_and_after_every_kind_of_write()
     {
         var ws = await api.CreateWorkspaceAsync();
-        await SeedAsync(ws, 240);
-        await AllPagesShouldMatchAsync(ws);   // computes and remembers entries
+        await ws.SeedAsync(240);
+        await ws.AllPagesShouldMatchAsync();   // computes and remembers entries
         Cache.Count.ShouldBeGreaterThan(0);
-        await AllPagesShouldMatchAsync(ws);   // served from them
+        await ws.AllPagesShouldMatchAsync();   // served from them
 
         // Insert (newest first: shifts every position by one).
         var created = await ws.CreateLeadAsync(new { firstName = "Zebulon", lastName = "New", email = "zeb.new@x.io" });
-        await AllPagesShouldMatchAsync(ws);
+        await ws.AllPagesShouldMatchAsync();
 
         // Status change: moves a lead in and out of the status filters.
         (await ws.Full.PutJsonAsync($"/api/leads/{created.Id()}/status", new { status = "qualified" })).StatusCode.ShouldBe(HttpStatusCode.OK);
-        await AllPagesShouldMatchAsync(ws);
+        await ws.AllPagesShouldMatchAsync();
 
         // Delete from the middle of the list.
         var middle = (await ws.Read.GetObjectAsync("/api/leads?page=12&limit=10")).Ids()[3];
         (await ws.Full.DeleteAsync($"/api/leads/{middle}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
-        await AllPagesShouldMatchAsync(ws);
+        await ws.AllPagesShouldMatchAsync();
 
         // A write that touches no listed column (notes) keeps the entries: answers still match.
         (await ws.Full.PutJsonAsync($"/api/leads/{created.Id()}/notes", new { notes = "called" })).StatusCode.ShouldBe(HttpStatusCode.OK);
-        await AllPagesShouldMatchAsync(ws);
+        await ws.AllPagesShouldMatchAsync();
     }
 
     [Fact]
     public async Task Tag_pages_match_the_database_after_tags_are_attached_detached_and_deleted()
     {
         var ws = await api.CreateWorkspaceAsync();
-        await SeedAsync(ws, 60);
-        var all = (await ExpectedAsync(ws.Id, "true", 1, 60)).Ids;
+        await ws.SeedAsync(60);
+        var all = (await ws.ExpectedAsync("true", 1, 60)).Ids;
         string? tagId = null;
         foreach (var lead in all.Where((_, i) => i % 2 == 0).Take(25))
         {
@@ -120,7 +71,7 @@ public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<List
         {
             foreach (var (query, where) in new[] { ("tag=vip", tagged), ($"tag={tagId}", tagged), ("tag=VIP&status=qualified", $"{tagged} AND l.status = 'qualified'") })
                 foreach (var (page, limit) in new[] { (1, 5), (2, 5), (3, 7), (4, 7), (5, 5), (2, 10), (3, 10), (4, 8) })
-                    await ShouldMatchAsync(ws, query, where, page, limit);
+                    await ws.ShouldMatchAsync(query, where, page, limit);
         }
         await AllMatchAsync();   // remembers deep-page positions
         await AllMatchAsync();   // served from them
@@ -140,7 +91,7 @@ public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<List
     public async Task A_first_page_from_remembered_ids_shows_each_lead_as_it_is_now()
     {
         var ws = await api.CreateWorkspaceAsync();
-        await SeedAsync(ws, 40);
+        await ws.SeedAsync(40);
         var before = await ws.Read.GetObjectAsync("/api/leads?search=zebu&limit=5");
         var key = new LeadFilter { WorkspaceId = ws.Id, Search = "%zebu%" };
         var entry = Cache.Get(key).ShouldNotBeNull();
@@ -163,14 +114,14 @@ public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<List
         var assigned = items.Where(i => i!["assignedTo"] != null).ToList();
         assigned.ShouldNotBeEmpty();
         assigned.ShouldAllBe(i => i!["assignedTo"]!["name"]!.GetValue<string>() == "Renamed Owner");
-        await ShouldMatchAsync(ws, "search=zebu", "l.first_name = 'Zebulon'", 2, 5);
+        await ws.ShouldMatchAsync("search=zebu", "l.first_name = 'Zebulon'", 2, 5);
     }
 
     [Fact]
     public async Task A_stale_total_is_brought_up_to_date_from_the_changed_leads_alone()
     {
         var ws = await api.CreateWorkspaceAsync();
-        await SeedAsync(ws, 60);
+        await ws.SeedAsync(60);
         (string Query, string Where)[] filters =
         [
             ("search=zebu", "l.first_name = 'Zebulon'"),
@@ -181,12 +132,18 @@ public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<List
         {
             foreach (var (query, where) in filters)
                 foreach (var page in new[] { 1, 2 })
-                    await ShouldMatchAsync(ws, query, where, page, 5);
+                    await ws.ShouldMatchAsync(query, where, page, 5);
         }
         await AllMatchAsync();
         var (recounts, adjustments) = (Cache.Recounts, Cache.Adjustments);
         await using var db = await api.OpenDbAsync();
         var p = new { Ws = ws.Id };
+        // Adjusting needs the change log to vouch for the remembered snapshots: no compaction horizon above them. Only
+        // compaction moves it in this database, never past a transaction still running since its previous run
+        // (ListCacheCompactionTests moves it by hand, in a database of its own).
+        var snapshot = Cache.Get(new LeadFilter { WorkspaceId = ws.Id, Search = "%zebu%" }).ShouldNotBeNull().Snapshot;
+        (await db.ExecuteScalarAsync<bool>("SELECT pg_snapshot_xmin(@S::pg_snapshot) >= horizon FROM leads.workspace_changes_horizon",
+            new { S = snapshot })).ShouldBeTrue("the compaction horizon is above the remembered snapshot");
 
         // A matching lead created.
         var z = await ws.CreateLeadAsync(new { firstName = "Zebulon", email = "zeb.created@x.io" });
@@ -221,7 +178,7 @@ public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<List
         (Cache.Adjustments - adjustments).ShouldBe(4 * filters.Length); // one per stale filter per round, none counted in full
 
         // A statement that changes more than 1,000 leads does not list them: the next totals are counted in full.
-        await SeedAsync(ws, 1_001, "More");
+        await ws.SeedAsync(1_001, "More");
         await AllMatchAsync();
         (Cache.Recounts - recounts).ShouldBe(filters.Length);
         await db.ExecuteAsync("UPDATE leads.leads SET first_name = 'Zebulon' WHERE id = (SELECT id FROM leads.leads WHERE workspace_id = @Ws AND first_name = 'More' ORDER BY created_at LIMIT 1)", p);
@@ -233,8 +190,8 @@ public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<List
     public async Task A_change_committed_after_the_count_was_taken_is_seen_and_an_uncommitted_one_is_not()
     {
         var ws = await api.CreateWorkspaceAsync();
-        await SeedAsync(ws, 30);
-        await ShouldMatchAsync(ws, "search=zebu", "l.first_name = 'Zebulon'", 1, 5);
+        await ws.SeedAsync(30);
+        await ws.ShouldMatchAsync("search=zebu", "l.first_name = 'Zebulon'", 1, 5);
 
         // A transaction that inserts a matching lead and is still open while the list is read (and re-counted).
         await using var writer = await api.OpenDbAsync();
@@ -253,49 +210,19 @@ public sealed class ListCacheTests(ListCacheApiFactory api) : IClassFixture<List
         await tx.CommitAsync();
         var after = await ws.Read.GetObjectAsync("/api/leads?search=zebu&limit=5");
         after["pagination"]!["total"]!.GetValue<long>().ShouldBe(7);
-        await ShouldMatchAsync(ws, "search=zebu", "l.first_name = 'Zebulon'", 2, 5);
-    }
-
-    [Fact]
-    public async Task Every_write_path_logs_its_workspace_once_per_transaction_and_compaction_keeps_answers_exact()
-    {
-        var ws = await api.CreateWorkspaceAsync();
-        await SeedAsync(ws, 50);
-        await using var db = await api.OpenDbAsync();
-        var logged = await db.ExecuteScalarAsync<long>("SELECT count(*) FROM leads.workspace_changes WHERE workspace_id = @Ws", new { Ws = ws.Id });
-        logged.ShouldBe(1); // one INSERT statement of 50 rows, one transaction
-
-        await AllPagesShouldMatchAsync(ws);
-        // Compaction deletes every logged transaction below the horizon it sets (how far that reaches depends on what
-        // else runs in the cluster, so only the rule is asserted), then answers stay exact.
-        (await db.ExecuteScalarAsync<long?>("SELECT leads.compact_workspace_changes('0 seconds')")).ShouldNotBeNull();
-        await ws.CreateLeadAsync(new { firstName = "Zebulon", email = "after.compaction@x.io" });
-        (await db.ExecuteScalarAsync<long?>("SELECT leads.compact_workspace_changes('0 seconds')")).ShouldNotBeNull();
-        (await db.ExecuteScalarAsync<long>("SELECT count(*) FROM leads.workspace_changes WHERE xid < (SELECT horizon FROM leads.workspace_changes_horizon)")).ShouldBe(0);
-        await AllPagesShouldMatchAsync(ws);
-        // Within its period a second node's compaction is a no-op.
-        (await db.ExecuteScalarAsync<long?>("SELECT leads.compact_workspace_changes('1 hour')")).ShouldBeNull();
-
-        // A horizon past every remembered snapshot (as after compactions while entries sat unused): the log can no longer
-        // vouch for them, so each must be recomputed — with a write hidden from the log (its row deleted), only that
-        // recomputation can find it.
-        await AllPagesShouldMatchAsync(ws);
-        await ws.CreateLeadAsync(new { firstName = "Zebulon", email = "hidden@x.io" });
-        await db.ExecuteAsync("DELETE FROM leads.workspace_changes WHERE workspace_id = @Ws", new { Ws = ws.Id });
-        await db.ExecuteAsync("UPDATE leads.workspace_changes_horizon SET horizon = pg_current_xact_id()");
-        await AllPagesShouldMatchAsync(ws);
+        await ws.ShouldMatchAsync("search=zebu", "l.first_name = 'Zebulon'", 2, 5);
     }
 
     [Fact]
     public async Task Concurrent_requests_after_a_write_all_answer_exactly()
     {
         var ws = await api.CreateWorkspaceAsync();
-        await SeedAsync(ws, 120);
+        await ws.SeedAsync(120);
         for (var round = 0; round < 5; round++)
         {
             await ws.CreateLeadAsync(new { firstName = "Zebulon", email = $"round{round}@x.io" });
-            var (total, ids) = await ExpectedAsync(ws.Id, "l.first_name = 'Zebulon'", 3, 4);
-            var (deepTotal, deepIds) = await ExpectedAsync(ws.Id, "true", 20, 5);
+            var (total, ids) = await ws.ExpectedAsync("l.first_name = 'Zebulon'", 3, 4);
+            var (deepTotal, deepIds) = await ws.ExpectedAsync("true", 20, 5);
             var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => ws.Read.GetObjectAsync(
                 i % 2 == 0 ? "/api/leads?search=zebu&page=3&limit=4" : "/api/leads?page=20&limit=5")));
             for (var i = 0; i < answers.Length; i++)
