@@ -59,7 +59,7 @@ public static class LeadReads
     }
 
     /// <summary>Reads a full lead from a grid whose next result is <see cref="DetailFromSql"/>'s columns and the one after its tags.</summary>
-    internal static LeadDetail? ReadDetail(SqlMapper.GridReader grid)
+    private static LeadDetail? ReadDetail(SqlMapper.GridReader grid)
     {
         var lead = ReadDetailRows(grid).SingleOrDefault();
         if (lead is null) return null;
