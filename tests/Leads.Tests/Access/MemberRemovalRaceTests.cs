@@ -8,17 +8,9 @@ namespace Leads.Tests.Access;
 /// <summary>Issue 16 item 8: a merge can hand a removed member's assignment to its survivor while the member is being removed.</summary>
 public sealed class MemberRemovalRaceTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
-    private async Task WaitForLockWaitAsync(string like)
-    {
-        for (var i = 0; i < 600; i++)
-        {
-            if (await api.ScalarAsync<bool>("""
-                SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE @like)
-                """, new { like })) return;
-            await Task.Delay(50);
-        }
-        throw new TimeoutException("No statement like " + like + " ever waited on a lock.");
-    }
+    private Task WaitForLockWaitAsync(string like) => Wait.UntilAsync(() => api.ScalarAsync<bool>("""
+        SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE @like)
+        """, new { like }), "a statement like " + like + " waited on a lock");
 
     [Fact]
     public async Task A_survivor_given_the_assignment_by_a_merge_racing_the_member_s_removal_ends_unassigned()

@@ -57,16 +57,6 @@ public sealed class ExportSpoolTests(ExportSpoolApiFactory api) : IClassFixture<
         .Select(f => f.LinkTarget ?? "")
         .Count(t => t.StartsWith(api.SpoolDirectory + "/", StringComparison.Ordinal));
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        for (var i = 0; i < 600; i++)
-        {
-            if (await condition()) return;
-            await Task.Delay(50);
-        }
-        throw new TimeoutException("Never happened: " + what);
-    }
-
     private async Task<byte[]> DirectExportAsync(TestWorkspace ws)
     {
         var db = api.Services.GetRequiredService<NpgsqlDataSource>();
@@ -89,14 +79,14 @@ public sealed class ExportSpoolTests(ExportSpoolApiFactory api) : IClassFixture<
         (await stream.ReadAtLeastAsync(first, first.Length)).ShouldBe(first.Length);
 
         // Before: one REPEATABLE READ transaction and its statement stayed open until the reader had every row.
-        await WaitUntilAsync(async () => await ExportBackendsAsync() == 0, "the export released its connection");
+        await Wait.UntilAsync(async () => await ExportBackendsAsync() == 0, "the export released its connection");
         OpenSpoolFiles().ShouldBe(1, "the backlog past the memory ring is on disk, unlinked");
         Directory.EnumerateFiles(api.SpoolDirectory).ShouldBeEmpty();
 
         var rest = new MemoryStream();
         await stream.CopyToAsync(rest);
         first.Concat(rest.ToArray()).ToArray().ShouldBe(await DirectExportAsync(ws));
-        await WaitUntilAsync(() => Task.FromResult(OpenSpoolFiles() == 0), "the spool was closed");
+        await Wait.UntilAsync(() => Task.FromResult(OpenSpoolFiles() == 0), "the spool was closed");
     }
 
     [Fact]
@@ -118,12 +108,12 @@ public sealed class ExportSpoolTests(ExportSpoolApiFactory api) : IClassFixture<
         var slow = await ws.Read.GetAsync("/api/leads/export", HttpCompletionOption.ResponseHeadersRead);
         var stream = await slow.Content.ReadAsStreamAsync();
         (await stream.ReadAtLeastAsync(new byte[1024], 1024)).ShouldBe(1024);
-        await WaitUntilAsync(() => Task.FromResult(OpenSpoolFiles() == 1), "the export spilled to its file");
+        await Wait.UntilAsync(() => Task.FromResult(OpenSpoolFiles() == 1), "the export spilled to its file");
 
         await stream.DisposeAsync();
         slow.Dispose();
 
-        await WaitUntilAsync(() => Task.FromResult(OpenSpoolFiles() == 0), "the aborted download closed its spool");
+        await Wait.UntilAsync(() => Task.FromResult(OpenSpoolFiles() == 0), "the aborted download closed its spool");
         (await ExportBackendsAsync()).ShouldBe(0);
         Directory.EnumerateFiles(api.SpoolDirectory).ShouldBeEmpty();
         // The slot is free again.
@@ -161,7 +151,7 @@ public sealed class ExportSpoolTests(ExportSpoolApiFactory api) : IClassFixture<
         await Should.ThrowAsync<Exception>(async () => await (await r.Content.ReadAsStreamAsync()).CopyToAsync(read));
         read.Length.ShouldBeLessThanOrEqualTo(1024 * 1024);
 
-        await WaitUntilAsync(() => Task.FromResult(OpenSpoolFiles() == 0), "the cut-off download closed its spool");
+        await Wait.UntilAsync(() => Task.FromResult(OpenSpoolFiles() == 0), "the cut-off download closed its spool");
         (await ExportBackendsAsync()).ShouldBe(0);
     }
 

@@ -107,15 +107,7 @@ public sealed class MinDataRateTests(KestrelApiFactory api) : IClassFixture<Kest
         return content;
     }
 
-    private async Task WaitUntilAsync(string sql, object args)
-    {
-        for (var i = 0; i < 600; i++)
-        {
-            if (await api.ScalarAsync<bool>(sql, args)) return;
-            await Task.Delay(50);
-        }
-        throw new TimeoutException("Never became true: " + sql);
-    }
+    private Task WaitUntilAsync(string sql, object args) => Wait.UntilAsync(() => api.ScalarAsync<bool>(sql, args), sql);
 
     [Fact]
     public async Task An_upload_trickled_below_the_floor_is_cut_off_and_leaves_no_import_and_no_piece()

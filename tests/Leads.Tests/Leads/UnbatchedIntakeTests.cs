@@ -67,9 +67,9 @@ public sealed class UnbatchedIntakeTests(UnbatchedIntakeFactory api) : IClassFix
         await import.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtextextended(@Key, 0))", new { Key = $"dup:{ws.Id:N}" }, chunk);
         var sent = ws.Full.PostJsonAsync("/api/leads", new { email = "imported@held.io" });
         // The lone write only tried the lock and wrote nothing; the ordinary path then waits for the chunk, on the lock.
-        for (var i = 0; i < 600 && await api.ScalarAsync<long>(
-                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'") == 0; i++)
-            await Task.Delay(100);
+        await Wait.UntilAsync(async () => await api.ScalarAsync<bool>(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory')"),
+            "the lead's ordinary path waited on the intake lock");
         sent.IsCompleted.ShouldBeFalse();
         (await api.ScalarAsync<long>("SELECT count(*) FROM leads.leads WHERE workspace_id = @Id AND email_norm = 'imported@held.io'", new { ws.Id })).ShouldBe(0);
         await import.ExecuteAsync("""

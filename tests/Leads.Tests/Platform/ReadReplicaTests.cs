@@ -62,13 +62,7 @@ public sealed class ReadReplicaTests(ReplicaApiFactory api) : IClassFixture<Repl
             await host.DisposeAsync();
         }
         // A backend ends shortly after its client closes the connection; pooled ones left open would stay for minutes.
-        var left = await ReplicaBackendsAsync(replica);
-        for (var i = 0; i < 100 && left > 0; i++)
-        {
-            await Task.Delay(100);
-            left = await ReplicaBackendsAsync(replica);
-        }
-        left.ShouldBe(0);
+        await Wait.UntilAsync(async () => await ReplicaBackendsAsync(replica) == 0, "the replica's connections were closed");
     }
 
     private static async Task<long> ReplicaBackendsAsync(string replica)
